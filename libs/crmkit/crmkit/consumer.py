@@ -1,0 +1,324 @@
+"""The consumer runtime every service uses: decode → validate → handle → persist → commit.
+
+At-least-once: offsets are committed only after the handler's transaction (state, outbox
+and ledger) committed and after any dead-letter write was acknowledged. Redeliveries are
+absorbed by the ledger. Poison messages go to ``<topic>.dlq`` with the original bytes and
+the error as headers; transient failures are retried with backoff first; a breaker halts
+the consumer when most events fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from crm_contracts import Registry
+
+from crmkit import metrics
+from crmkit.applier import EventApplier
+from crmkit.breaker import FailureBreaker
+from crmkit.cloudevents import CloudEvent, decode
+from crmkit.db import Database
+from crmkit.errors import PoisonMessage
+from crmkit.handlers import Subscription
+from crmkit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+Record = ConsumerRecord[bytes, bytes]
+
+
+class ConsumerHalted(Exception):
+    """Raised inside the loop when the breaker trips; the consumer stops fetching."""
+
+
+@dataclass
+class Progress:
+    """What /health reports for one consumer: progress, not mere liveness."""
+
+    state: str = "starting"
+    halt_reason: str = ""
+    last_poll: float = 0.0
+    last_commit: float = 0.0
+    handled: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    dead_lettered: int = 0
+    lag: int = 0
+    assigned: int = 0
+
+
+class ConsumerRuntime:
+    """Runs one :class:`Subscription` against Kafka for one service."""
+
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        db: Database,
+        registry: Registry,
+        subscription: Subscription,
+        on_commit: Callable[[int], None] | None = None,
+    ) -> None:
+        subscription.check_against(registry)
+        self._settings = settings
+        self._registry = registry
+        self._subscription = subscription
+        self._service = settings.service_name
+        self._applier = EventApplier(
+            db=db,
+            registry=registry,
+            subscription=subscription,
+            source=f"/{settings.service_name}",
+            content_type=settings.event_content_type,
+            on_commit=on_commit,
+        )
+        self._breaker = FailureBreaker(
+            window=settings.breaker_window, min_events=settings.breaker_min_events, ratio=settings.breaker_failure_ratio
+        )
+        self._stopping = asyncio.Event()
+        self._committed: dict[TopicPartition, int] = {}
+        self.progress = Progress()
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Finish the batch in hand, commit it, leave the group."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until stopped or halted by the breaker."""
+        consumer = AIOKafkaConsumer(
+            *self._subscription.topics,
+            bootstrap_servers=self._settings.kafka_bootstrap,
+            group_id=self._subscription.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self._settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=max(100, self._settings.consumer_session_timeout_ms // 6),
+            fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
+            max_poll_records=self._settings.consumer_batch_size,
+        )
+        dlq = AIOKafkaProducer(bootstrap_servers=self._settings.kafka_bootstrap, acks="all", enable_idempotence=False)
+        await dlq.start()
+        await consumer.start()
+        self.progress.state = "running"
+        try:
+            await self._loop(consumer, dlq)
+        except ConsumerHalted as halt:
+            self.progress.state, self.progress.halt_reason = "halted", str(halt)
+            metrics.BREAKER_OPEN.labels(self._service).set(1)
+            log.error("consumer %s halted: %s", self._subscription.group, halt)
+            await self._stopping.wait()
+        finally:
+            await consumer.stop()
+            await dlq.stop()
+            if self.progress.state != "halted":
+                self.progress.state = "stopped"
+
+    async def _loop(self, consumer: AIOKafkaConsumer, dlq: AIOKafkaProducer) -> None:
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=self._settings.consumer_batch_size)
+            self.progress.last_poll = time.time()
+            self.progress.assigned = len(consumer.assignment())
+            for tp, records in batches.items():
+                next_offset = await self._handle_partition(dlq, records)
+                await self._commit(consumer, tp, next_offset)
+                if next_offset <= records[-1].offset:
+                    raise ConsumerHalted(self.progress.halt_reason)
+            self._update_lag(consumer)
+
+    # --- steps -----------------------------------------------------------------------
+
+    def _decode(self, record: Record) -> CloudEvent | PoisonMessage:
+        try:
+            return decode(
+                registry=self._registry,
+                topic=record.topic,
+                value=record.value,
+                headers=record.headers,
+                key=record.key,
+                partition=record.partition,
+                offset=record.offset,
+            )
+        except PoisonMessage as poison:
+            return poison
+
+    async def _handle_partition(self, dlq: AIOKafkaProducer, records: Sequence[Record]) -> int:
+        """Handle one partition's records in order; returns the next offset to commit."""
+        pending: list[tuple[Record, CloudEvent]] = []
+        for record in records:
+            decoded = self._decode(record)
+            if isinstance(decoded, PoisonMessage):
+                done = await self._apply_in_order(dlq, pending)
+                pending.clear()
+                if done is not None:
+                    return done
+                if not await self._fail(dlq, record, decoded, attempts=1):
+                    return record.offset
+            elif decoded.type in self._subscription.ignored:
+                self.progress.ignored += 1
+                metrics.EVENTS_IGNORED.labels(self._service, record.topic).inc()
+            else:
+                pending.append((record, decoded))
+        done = await self._apply_in_order(dlq, pending)
+        return done if done is not None else records[-1].offset + 1
+
+    async def _apply_in_order(self, dlq: AIOKafkaProducer, items: list[tuple[Record, CloudEvent]]) -> int | None:
+        """Apply events, isolating and retrying a failing one; returns the offset to stop at when halted."""
+        start = 0
+        while start < len(items):
+            events = [event for _, event in items[start:]]
+            topic = events[0].topic
+            began = time.perf_counter()
+            try:
+                result = await asyncio.to_thread(self._applier.apply, events)
+                failed_at, error = result.failed_at, result.error
+                self._count_applied(topic, result.applied, result.duplicates)
+            except Exception as exc:  # noqa: BLE001 - the transaction itself failed: retry the head
+                failed_at, error = 0, exc
+            metrics.HANDLER_SECONDS.labels(self._service, topic).observe(time.perf_counter() - began)
+            if failed_at is None:
+                return None
+            record, event = items[start + failed_at]
+            if not await self._retry_or_dead_letter(dlq, record, event, error):
+                return record.offset
+            start += failed_at + 1
+        return None
+
+    async def _retry_or_dead_letter(
+        self, dlq: AIOKafkaProducer, record: Record, event: CloudEvent, error: BaseException | None
+    ) -> bool:
+        """Retry one event with backoff; dead-letter it when retries run out. False means halt."""
+        metrics.EVENTS_FAILED.labels(self._service, record.topic).inc()
+        attempts = 1
+        while not isinstance(error, PoisonMessage) and attempts < self._settings.handler_max_attempts:
+            await asyncio.sleep(self._settings.handler_backoff_s * 2 ** (attempts - 1))
+            attempts += 1
+            try:
+                result = await asyncio.to_thread(self._applier.apply, [event])
+            except Exception as exc:  # noqa: BLE001
+                error = exc
+            else:
+                if result.failed_at is None:
+                    self._count_applied(record.topic, result.applied, result.duplicates)
+                    return True
+                error = result.error
+            metrics.EVENTS_FAILED.labels(self._service, record.topic).inc()
+        log.warning(
+            "event %s (%s) failed after %d attempt(s): %s", event.id, event.type, attempts, _describe(error)
+        )
+        return await self._fail(dlq, record, error, attempts=attempts)
+
+    async def _fail(self, dlq: AIOKafkaProducer, record: Record, error: BaseException | None, *, attempts: int) -> bool:
+        """Count a failure; dead-letter the record unless the breaker trips. False means halt."""
+        self._breaker.record(failed=True)
+        if self._breaker.tripped:
+            self.progress.halt_reason = (
+                f"{self._breaker.failure_ratio:.0%} of recent events failed; last: {_describe(error)} "
+                f"at {record.topic}[{record.partition}]@{record.offset}"
+            )
+            return False
+        await self._dead_letter(dlq, record, error, attempts=attempts)
+        return True
+
+    async def _dead_letter(self, dlq: AIOKafkaProducer, record: Record, error: BaseException | None, *, attempts: int) -> None:
+        """Write the original bytes and the error to ``<topic>.dlq``; waits for the ack."""
+        headers = list(record.headers or ()) + [
+            ("crm_dlq_error", _describe(error).encode()[:2000]),
+            ("crm_dlq_error_type", type(error).__name__.encode()),
+            ("crm_dlq_consumer", self._subscription.group.encode()),
+            ("crm_dlq_topic", record.topic.encode()),
+            ("crm_dlq_partition", str(record.partition).encode()),
+            ("crm_dlq_offset", str(record.offset).encode()),
+            ("crm_dlq_attempts", str(attempts).encode()),
+        ]
+        while True:
+            try:
+                await dlq.send_and_wait(f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers)
+                break
+            except KafkaError:
+                log.exception("DLQ write failed; retrying (offset not committed)")
+                await asyncio.sleep(1.0)
+        self.progress.dead_lettered += 1
+        metrics.EVENTS_DEAD_LETTERED.labels(self._service, record.topic).inc()
+
+    def _count_applied(self, topic: str, applied: int, duplicates: int) -> None:
+        self.progress.handled += applied
+        self.progress.duplicates += duplicates
+        self._breaker.record(failed=False, count=applied + duplicates)
+        metrics.EVENTS_HANDLED.labels(self._service, topic).inc(applied)
+        if duplicates:
+            metrics.EVENTS_DUPLICATE.labels(self._service, topic).inc(duplicates)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, next_offset: int) -> None:
+        if self._committed.get(tp) == next_offset:
+            return
+        try:
+            await consumer.commit({tp: next_offset})
+        except (CommitFailedError, KafkaError) as exc:
+            log.warning("offset commit for %s failed (%s); the ledger absorbs the redelivery", tp, exc)
+            return
+        self._committed[tp] = next_offset
+        self.progress.last_commit = time.time()
+        metrics.LAST_COMMIT.labels(self._service).set(self.progress.last_commit)
+
+    def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
+        assignment = consumer.assignment()
+        self.progress.assigned = len(assignment)
+        total = 0
+        for tp in assignment:
+            highwater = consumer.highwater(tp)
+            done = self._committed.get(tp)
+            if highwater is None or done is None:
+                continue
+            lag = max(0, highwater - done)
+            total += lag
+            metrics.CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(lag)
+        self.progress.lag = total
+
+    # --- health ----------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """Progress figures and a verdict: stalled when lag waits without commits."""
+        now = time.time()
+        p = self.progress
+        poll_age = now - p.last_poll if p.last_poll else None
+        commit_age = now - p.last_commit if p.last_commit else None
+        stall = self._settings.stall_after_s
+        problems = []
+        if p.state == "running" and p.assigned == 0:
+            problems.append("no partitions assigned yet (joining the group)")
+        if p.state == "halted":
+            problems.append(f"halted by breaker: {p.halt_reason}")
+        if p.state == "running" and poll_age is not None and poll_age > stall:
+            problems.append(f"no poll for {poll_age:.0f}s")
+        if p.lag > 0 and (commit_age is None or commit_age > stall) and poll_age is not None and poll_age > 1:
+            problems.append(f"lag {p.lag} with no commit for {commit_age or 0:.0f}s")
+        return {
+            "group": self._subscription.group,
+            "state": p.state,
+            "ok": not problems and p.state == "running",
+            "problems": problems,
+            "lag": p.lag,
+            "assigned_partitions": p.assigned,
+            "last_poll_age_s": None if poll_age is None else round(poll_age, 3),
+            "last_commit_age_s": None if commit_age is None else round(commit_age, 3),
+            "handled": p.handled,
+            "duplicates": p.duplicates,
+            "ignored": p.ignored,
+            "dead_lettered": p.dead_lettered,
+        }
+
+
+def _describe(error: BaseException | None) -> str:
+    if error is None:
+        return "unknown error"
+    if isinstance(error, PoisonMessage):
+        return error.reason
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,54 @@
+"""What a service hands the consumer runtime: plain handler functions that know no Kafka.
+
+A handler gets a :class:`HandlerContext` (the open database session and the outbox of
+the current transaction) and one decoded :class:`~crmkit.cloudevents.CloudEvent`. It
+changes state and emits events through the outbox; the runtime commits both together
+with the processed-event ledger row, and commits the Kafka offset only after that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from crm_contracts import Registry
+from sqlmodel import Session
+
+from crmkit.cloudevents import CloudEvent
+from crmkit.outbox import Outbox
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """The transaction a handler runs in."""
+
+    session: Session
+    outbox: Outbox
+
+
+Handler = Callable[[HandlerContext, CloudEvent], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer group: the topics it reads and a handler per CloudEvents type.
+
+    Every type on a subscribed topic must be either handled or listed in ``ignored``,
+    so a new event type in the registry is a deliberate decision for each consumer.
+    """
+
+    group: str
+    topics: tuple[str, ...]
+    handlers: Mapping[str, Handler]
+    ignored: frozenset[str] = field(default_factory=frozenset)
+
+    def check_against(self, registry: Registry) -> None:
+        """Raise ValueError when handlers and the registry disagree."""
+        carried = {t for name in self.topics for t in registry.topic(name).events}
+        unknown = (set(self.handlers) | self.ignored) - carried
+        undecided = carried - set(self.handlers) - self.ignored
+        if unknown or undecided:
+            raise ValueError(
+                f"subscription {self.group}: types not on its topics {sorted(unknown)}; "
+                f"types neither handled nor ignored {sorted(undecided)}"
+            )

@@ -1,0 +1,37 @@
+"""Settings every service shares, read from CRM_* environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What a service needs to run; each service subclasses it with its own defaults.
+
+    The same code runs embedded (Tansu + SQLite) and distributed (Apache Kafka +
+    PostgreSQL) by changing ``CRM_KAFKA_BOOTSTRAP`` and ``CRM_DATABASE_URL`` only.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore")
+
+    service_name: str = "service"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    database_url: str = "sqlite:///var/service.db"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    # Embedded: the in-process relay publishes the outbox. Debezium: the connector does.
+    outbox_relay: Literal["embedded", "debezium"] = "embedded"
+    event_content_type: Literal["application/protobuf", "application/json"] = "application/protobuf"
+    pii_key: str = "embedded-dev-key-change-me"
+    consumer_batch_size: int = 500
+    consumer_session_timeout_ms: int = 6000
+    consumer_fetch_max_wait_ms: int = 20
+    handler_max_attempts: int = 3
+    handler_backoff_s: float = 0.05
+    breaker_window: int = 50
+    breaker_min_events: int = 20
+    breaker_failure_ratio: float = 0.5
+    stall_after_s: float = 30.0
+    log_level: str = "INFO"

@@ -1,0 +1,1 @@
+"""Pure scoring rules: no I/O, event time only."""

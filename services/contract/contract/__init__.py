@@ -1,0 +1,1 @@
+"""contract: opportunities, contracts, payment plans, payments and reconciliation."""

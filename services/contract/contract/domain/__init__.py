@@ -1,0 +1,1 @@
+"""Pure money rules. No I/O."""

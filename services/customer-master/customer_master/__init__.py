@@ -1,0 +1,1 @@
+"""customer-master: one customer, one record (一客一档)."""

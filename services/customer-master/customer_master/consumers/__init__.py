@@ -1,0 +1,39 @@
+"""customer-master's consumer: every touchpoint topic → resolve the customer."""
+
+from __future__ import annotations
+
+from crm_contracts import load_registry
+from crmkit.cloudevents import CloudEvent
+from crmkit.handlers import HandlerContext, Subscription
+
+from customer_master import service
+
+TOUCHPOINT_TOPICS = (
+    "crm.touchpoint.miniprogram.v1",
+    "crm.touchpoint.wecom.v1",
+    "crm.touchpoint.order.v1",
+    "crm.touchpoint.form.v1",
+)
+
+
+def handle_touchpoint(ctx: HandlerContext, event: CloudEvent) -> None:
+    """Any touchpoint: attribute it to one customer."""
+    service.resolve_touchpoint(
+        session=ctx.session,
+        outbox=ctx.outbox,
+        event_id=event.id,
+        event_key=event.dedupe_key,
+        event_type=event.type,
+        source=event.source,
+        occurred_at=event.time,
+        body=event.data,
+    )
+
+
+def subscription() -> Subscription:
+    """The customer-master consumer group."""
+    registry = load_registry()
+    types = [t for topic in TOUCHPOINT_TOPICS for t in registry.topic(topic).events]
+    return Subscription(
+        group="customer-master", topics=TOUCHPOINT_TOPICS, handlers=dict.fromkeys(types, handle_touchpoint)
+    )

@@ -1,0 +1,1 @@
+"""Pure rules of customer-master: normalisation and identity keys. No I/O."""

@@ -1,0 +1,1 @@
+"""Pure routing rules: match, pick, explain. No I/O."""

@@ -1,0 +1,1 @@
+"""notify: render, deliver and report notifications."""

@@ -1,0 +1,1 @@
+"""Pure notification rules: templates and rendering. No I/O."""

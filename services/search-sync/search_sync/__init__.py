@@ -1,0 +1,1 @@
+"""search-sync: customer changes → the search view (embedded bigram index or OpenSearch)."""
