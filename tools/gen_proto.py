@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grpc_tools import protoc  # type: ignore[import-untyped]
+from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "proto"
@@ -30,6 +30,7 @@ def generate(into: Path) -> None:
         raise SystemExit("protoc failed")
     for folder in [into / OUT_PACKAGE, *(p for p in (into / OUT_PACKAGE).rglob("*") if p.is_dir())]:
         (folder / "__init__.py").touch()
+    (into / OUT_PACKAGE / "py.typed").touch()
 
 
 def stale_files(fresh: Path, committed: Path) -> list[str]:

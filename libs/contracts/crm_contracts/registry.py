@@ -6,6 +6,7 @@ the registry cannot be produced by the runtime nor accepted by a consumer.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import json
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ class EventSpec:
 
     type: str
     schema: str
-    message_class: type[Message]
+    message_class: builtins.type[Message]
     required: tuple[str, ...]
     required_one_of: tuple[str, ...]
     examples: tuple[Path, ...]
@@ -97,7 +98,7 @@ class Registry:
         return names
 
 
-def _message_class(full_name: str) -> type[Message]:
+def _message_class(full_name: str) -> builtins.type[Message]:
     for module_name in SCHEMA_MODULES:
         module = importlib.import_module(module_name)
         descriptor = module.DESCRIPTOR

@@ -9,7 +9,9 @@ from crm.events.touchpoint.v1.touchpoint_pb2 import Touchpoint
 from google.protobuf.message import Message
 
 _BODY_FIELD_BY_SCHEMA = {
-    field.message_type.full_name: field.name for field in Touchpoint.DESCRIPTOR.oneofs_by_name["body"].fields
+    field.message_type.full_name: field.name
+    for field in Touchpoint.DESCRIPTOR.oneofs_by_name["body"].fields
+    if field.message_type is not None
 }
 
 

@@ -91,12 +91,20 @@ def run_demo(*, count: int, var: Path, quiet: bool, timeout: float = 180.0, seed
 
 def _run(stack: Stack, *, count: int, quiet: bool, timeout: float, seed: int) -> dict[str, Any]:
     touches = list(touchpoints(count, seed=seed))
-    expected = Expected(touch_ids={t.event_id for t in touches},
-                        form_ids={t.event_id for t in touches if isinstance(t.data, LeadFormSubmitted)})
+    expected = Expected(
+        touch_ids={t.event_id for t in touches},
+        form_ids={t.event_id for t in touches if isinstance(t.data, LeadFormSubmitted)},
+    )
     observer = Observer(stack.bootstrap)
     producer = TouchpointProducer(stack.bootstrap)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  disable=quiet, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=quiet,
+        transient=False,
+    ) as bar:
         produced = bar.add_task("produced  ", total=count)
         resolved = bar.add_task("resolved  ", total=count)
         notified = bar.add_task("leads done", total=len(expected.form_ids))
@@ -112,10 +120,13 @@ def _run(stack: Stack, *, count: int, quiet: bool, timeout: float, seed: int) ->
     seen = observer.snapshot()
     search = _search_hit(stack, touches, timeout=10)
     observer.close()
-    latencies = [(seen.delivered_at[t] - producer.sent_at[t]) * 1000 for t in expected.form_ids if t in seen.delivered_at]
+    latencies = [
+        (seen.delivered_at[t] - producer.sent_at[t]) * 1000 for t in expected.form_ids if t in seen.delivered_at
+    ]
     elapsed = max(seen.last_resolved_at - began, 1e-9)
-    pooled_reasons = Counter(seen.pooled[lead] for lead, origin in seen.leads.items()
-                             if origin in expected.form_ids and lead in seen.pooled)
+    pooled_reasons = Counter(
+        seen.pooled[lead] for lead, origin in seen.leads.items() if origin in expected.form_ids and lead in seen.pooled
+    )
     ok = is_complete(progress, expected) and search["hits"] > 0
     return {
         "ok": ok,
@@ -133,7 +144,9 @@ def _run(stack: Stack, *, count: int, quiet: bool, timeout: float, seed: int) ->
         "duplicate_events_seen": seen.duplicates,
         "search": search,
         "events_per_second": round(count / elapsed, 1),
-        "form_to_notification_ms": {"p50": round(percentile(latencies, 50), 1),
-                                    "p99": round(percentile(latencies, 99), 1)},
+        "form_to_notification_ms": {
+            "p50": round(percentile(latencies, 50), 1),
+            "p99": round(percentile(latencies, 99), 1),
+        },
         "seed": seed,
     }

@@ -11,8 +11,8 @@ from typing import Annotated
 
 import httpx
 import typer
-from confluent_kafka import Consumer, Producer, TopicPartition
-from crm_contracts import load_registry
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from crm_contracts import Registry, load_registry
 from crmkit.cloudevents import JSON, decode, encode_headers, new_event_id
 from crmkit.errors import PoisonMessage
 from google.protobuf import json_format
@@ -90,10 +90,16 @@ def _print_status(stack: Stack) -> None:
         except httpx.HTTPError as exc:
             table.add_row(name, stack.url(name), f"[red]{exc}[/red]", "", "", "", "")
             continue
-        consumer = next((c for c in health["components"] if "group" in c), {})
-        table.add_row(name, stack.url(name), "yes" if health["ok"] else "[red]no[/red]", str(consumer.get("lag")),
-                      str(consumer.get("last_commit_age_s")), str(consumer.get("handled")),
-                      str(consumer.get("dead_lettered")))
+        consumer: dict[str, object] = next((c for c in health["components"] if "group" in c), {})
+        table.add_row(
+            name,
+            stack.url(name),
+            "yes" if health["ok"] else "[red]no[/red]",
+            str(consumer.get("lag")),
+            str(consumer.get("last_commit_age_s")),
+            str(consumer.get("handled")),
+            str(consumer.get("dead_lettered")),
+        )
     console.print(f"broker: {stack.bootstrap}")
     console.print(table)
 
@@ -111,11 +117,16 @@ def produce(
     registry = load_registry()
     spec = registry.event(topic, event_type)
     if spec is None:
-        console.print(f"[red]{event_type!r} is not a type of {topic}[/red]; known: {', '.join(sorted(registry.topic(topic).events))}")
+        known = ", ".join(sorted(registry.topic(topic).events))
+        console.print(f"[red]{event_type!r} is not a type of {topic}[/red]; known: {known}")
         raise typer.Exit(2)
     text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
     stripped = text.strip()
-    payloads = [stripped] if stripped.startswith("{") and "\n{" not in stripped else [ln for ln in stripped.splitlines() if ln.strip()]
+    payloads = (
+        [stripped]
+        if stripped.startswith("{") and "\n{" not in stripped
+        else [ln for ln in stripped.splitlines() if ln.strip()]
+    )
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": False})
     for number, payload in enumerate(payloads, 1):
         try:
@@ -124,7 +135,9 @@ def produce(
             console.print(f"[red]payload {number} is not a valid {spec.schema}:[/red] {exc}")
             raise typer.Exit(2) from None
         event_id = new_event_id()
-        headers = encode_headers(event_id=event_id, source=source, event_type=event_type, content_type=JSON)
+        headers: list[tuple[str, str | bytes | None]] = [
+            *encode_headers(event_id=event_id, source=source, event_type=event_type, content_type=JSON)
+        ]
         producer.produce(topic, key=key.encode() or None, value=payload.encode(), headers=headers)
         print(json.dumps({"topic": topic, "ce_id": event_id, "type": event_type}))
     if producer.flush(15):
@@ -144,7 +157,9 @@ def tail(
     registry = load_registry()
     base = topic.removesuffix(".dlq")
     partitions = registry.topic(base).partitions if topic == base else 1
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"crm-tail-{time.time_ns()}", "enable.auto.commit": False})
+    consumer: Consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"crm-tail-{time.time_ns()}", "enable.auto.commit": False}
+    )
     assignment = []
     for p in range(partitions):
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
@@ -165,12 +180,21 @@ def tail(
         consumer.close()
 
 
-def _render(registry: object, topic: str, message: object) -> dict[str, object]:
-    headers = {k: (v or b"").decode(errors="replace") for k, v in (message.headers() or [])}  # type: ignore[attr-defined]
-    out: dict[str, object] = {"partition": message.partition(), "offset": message.offset(),  # type: ignore[attr-defined]
-                              "key": (message.key() or b"").decode(errors="replace"), "headers": headers}  # type: ignore[attr-defined]
+def _render(registry: Registry, topic: str, message: Message) -> dict[str, object]:
+    raw_headers = message.headers() or []
+    pairs = raw_headers.items() if isinstance(raw_headers, dict) else raw_headers
+    headers = [(k, v if isinstance(v, bytes) else str(v or "").encode()) for k, v in pairs]
+    out: dict[str, object] = {
+        "partition": message.partition(),
+        "offset": message.offset(),
+        "key": (message.key() or b"").decode(errors="replace") if isinstance(message.key(), bytes) else message.key(),
+        "headers": {k: v.decode(errors="replace") for k, v in headers},
+    }
+    value = message.value()
     try:
-        event = decode(registry=registry, topic=topic, value=message.value(), headers=message.headers())  # type: ignore[arg-type, attr-defined]
+        event = decode(
+            registry=registry, topic=topic, value=value if isinstance(value, bytes) else None, headers=headers
+        )
         out["data"] = json_format.MessageToDict(event.data)
     except PoisonMessage as exc:
         out["error"] = exc.reason
@@ -203,7 +227,11 @@ def _print_summary(summary: dict[str, object]) -> None:
     for name, value in summary.items():
         table.add_row(name, json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value))
     out.print(table)
-    out.print("[green]every touchpoint accounted for[/green]" if summary["ok"] else "[red]some events are unaccounted for[/red]")
+    out.print(
+        "[green]every touchpoint accounted for[/green]"
+        if summary["ok"]
+        else "[red]some events are unaccounted for[/red]"
+    )
 
 
 if __name__ == "__main__":

@@ -23,10 +23,10 @@ class Observed:
 
     resolved: set[str] = field(default_factory=set)
     customers_created: set[str] = field(default_factory=set)
-    leads: dict[str, str] = field(default_factory=dict)          # lead id → touchpoint id
+    leads: dict[str, str] = field(default_factory=dict)  # lead id → touchpoint id
     assigned: set[str] = field(default_factory=set)
-    pooled: dict[str, str] = field(default_factory=dict)         # lead id → reason
-    delivered: set[str] = field(default_factory=set)             # touchpoint ids with a delivered notification
+    pooled: dict[str, str] = field(default_factory=dict)  # lead id → reason
+    delivered: set[str] = field(default_factory=set)  # touchpoint ids with a delivered notification
     scores: int = 0
     payments: int = 0
     duplicates: int = 0
@@ -41,8 +41,14 @@ class Observer:
     """A background consumer (confluent-kafka) of the output topics, starting at their current ends."""
 
     def __init__(self, bootstrap: str, *, topics: Iterable[str] = WATCHED) -> None:
-        self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"observer-{time.time_ns()}",
-                                   "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"observer-{time.time_ns()}",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+            }
+        )
         registry = load_registry()
         assignment = []
         for topic in topics:
@@ -72,7 +78,7 @@ class Observer:
             for message in self._consumer.consume(num_messages=1000, timeout=0.1):
                 if message.error():
                     continue
-                self._observe(message.topic(), message.value(), message.headers())
+                self._observe(message.topic() or "", message.value(), _header_list(message.headers()))
 
     def _observe(self, topic: str, value: bytes | None, headers: list[tuple[str, bytes]] | None) -> None:
         try:
@@ -89,7 +95,7 @@ class Observer:
         origin = event.correlation_id
         match event.type:
             case "crm.customer.resolved":
-                resolved = event.data_as(CustomerResolved)
+                resolved: CustomerResolved = event.data_as(CustomerResolved)
                 seen.resolved.add(resolved.touchpoint.event_id)
                 if resolved.created:
                     seen.customers_created.add(resolved.customer_id)
@@ -100,7 +106,7 @@ class Observer:
             case "crm.lead.assigned":
                 seen.assigned.add(event.data_as(LeadAssigned).lead_id)
             case "crm.lead.returned_to_pool":
-                pooled = event.data_as(LeadReturnedToPool)
+                pooled: LeadReturnedToPool = event.data_as(LeadReturnedToPool)
                 seen.pooled[pooled.lead_id] = pooled.reason_code
             case "crm.notify.delivered":
                 seen.delivered.add(origin)
@@ -109,3 +115,10 @@ class Observer:
                 seen.scores += 1
             case "crm.contract.payment_received":
                 seen.payments += 1
+
+
+def _header_list(headers: object) -> list[tuple[str, bytes]]:
+    """confluent-kafka headers as (name, bytes) pairs."""
+    if not isinstance(headers, list):
+        return []
+    return [(str(name), value if isinstance(value, bytes) else str(value or "").encode()) for name, value in headers]

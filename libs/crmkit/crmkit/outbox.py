@@ -8,6 +8,7 @@ production can swap the relay for Debezium without touching a consumer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime
 
@@ -26,15 +27,13 @@ log = logging.getLogger(__name__)
 
 
 class Outbox:
-    """Appends events to the outbox inside the caller's transaction."""
+    """Collects the events a transaction emits; the applier inserts them with its ledger rows."""
 
-    def __init__(self, *, session: Session, table: Table, registry: Registry, source: str, content_type: str) -> None:
-        self._session = session
-        self._table = table
+    def __init__(self, *, registry: Registry, source: str, content_type: str) -> None:
         self._registry = registry
         self._source = source
         self._content_type = content_type
-        self.emitted = 0
+        self.rows: list[dict[str, object]] = []
 
     def emit(
         self,
@@ -52,23 +51,29 @@ class Outbox:
         if not isinstance(data, expected):
             raise TypeError(f"{event_type} needs {expected.__name__}, got {type(data).__name__}")
         event_id = event_id or new_event_id()
-        self._session.connection().execute(
-            insert(self._table).values(
-                id=event_id,
-                aggregatetype=topic.name,
-                aggregateid=key,
-                type=event_type,
-                payload=encode_data(data, self._content_type),
-                ce_source=self._source,
-                ce_time=to_rfc3339(time or utcnow()),
-                ce_specversion=SPECVERSION,
-                content_type=self._content_type,
-                correlation_id=correlation_id,
-                created_at=utcnow(),
-            )
+        now = utcnow()
+        self.rows.append(
+            {
+                "id": event_id,
+                "aggregatetype": topic.name,
+                "aggregateid": key,
+                "type": event_type,
+                "payload": encode_data(data, self._content_type),
+                "ce_source": self._source,
+                "ce_time": to_rfc3339(time or now),
+                "ce_specversion": SPECVERSION,
+                "content_type": self._content_type,
+                "correlation_id": correlation_id,
+                "created_at": now,
+            }
         )
-        self.emitted += 1
         return event_id
+
+    def write(self, session: Session, table: Table) -> int:
+        """Insert the queued rows in the session's transaction (one executemany)."""
+        if self.rows:
+            session.connection().execute(insert(table), self.rows)
+        return len(self.rows)
 
 
 def _headers(row: dict[str, object]) -> list[tuple[str, bytes]]:
@@ -80,9 +85,9 @@ def _headers(row: dict[str, object]) -> list[tuple[str, bytes]]:
         ("ce_time", str(row["ce_time"]).encode()),
         ("ce_specversion", str(row["ce_specversion"]).encode()),
         ("content-type", str(row["content_type"]).encode()),
+        # Always present (maybe empty), exactly as Debezium's additional placement sends it.
+        ("ce_correlationid", str(row["correlation_id"] or "").encode()),
     ]
-    if row["correlation_id"]:
-        headers.append(("ce_correlationid", str(row["correlation_id"]).encode()))
     return headers
 
 
@@ -90,7 +95,14 @@ class OutboxRelay:
     """Publishes outbox rows in commit order, then deletes them (at-least-once)."""
 
     def __init__(
-        self, *, engine: Engine, table: Table, bootstrap: str, service: str, batch_size: int = 1000, idle_poll_s: float = 0.05
+        self,
+        *,
+        engine: Engine,
+        table: Table,
+        bootstrap: str,
+        service: str,
+        batch_size: int = 1000,
+        idle_poll_s: float = 0.05,
     ) -> None:
         self._engine = engine
         self._table = table
@@ -100,11 +112,13 @@ class OutboxRelay:
         self._idle_poll_s = idle_poll_s
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.published = 0
 
     def wake(self) -> None:
-        """Tell the relay a transaction with outbox rows just committed."""
-        self._wakeup.set()
+        """Tell the relay a transaction with outbox rows just committed (safe from any thread)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
 
     def stop(self) -> None:
         """Finish the current batch and return from run()."""
@@ -118,7 +132,10 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until stopped; a failed publish is retried, never skipped."""
-        producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", linger_ms=2, enable_idempotence=False)
+        self._loop = asyncio.get_running_loop()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap, acks="all", linger_ms=2, enable_idempotence=False
+        )
         await producer.start()
         try:
             while True:
@@ -130,10 +147,8 @@ class OutboxRelay:
                 if self._stopping.is_set():
                     return
                 self._wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll_s * 20)
-                except TimeoutError:
-                    pass
         finally:
             await producer.stop()
 
@@ -143,7 +158,7 @@ class OutboxRelay:
                 await producer.send(
                     str(row["aggregatetype"]),
                     key=str(row["aggregateid"]).encode(),
-                    value=row["payload"],  # type: ignore[arg-type]
+                    value=row["payload"],
                     headers=_headers(row),
                 )
                 for row in rows

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -26,7 +26,7 @@ from crmkit.pii import RedactPhones
 from crmkit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
+BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 class _Server(uvicorn.Server):
@@ -64,7 +64,10 @@ class ServiceProcess:
         self.registry = registry or load_registry()
         self.relay = (
             OutboxRelay(
-                engine=db.engine, table=db.tables.outbox, bootstrap=settings.kafka_bootstrap, service=settings.service_name
+                engine=db.engine,
+                table=db.tables.outbox,
+                bootstrap=settings.kafka_bootstrap,
+                service=settings.service_name,
             )
             if settings.outbox_relay == "embedded"
             else None
@@ -72,7 +75,11 @@ class ServiceProcess:
         wake = self.relay.wake if self.relay else None
         self.consumers = [
             ConsumerRuntime(
-                settings=settings, db=db, registry=self.registry, subscription=s, on_commit=(lambda _n: wake()) if wake else None
+                settings=settings,
+                db=db,
+                registry=self.registry,
+                subscription=s,
+                on_commit=(lambda _n: wake()) if wake else None,
             )
             for s in subscriptions
         ]
@@ -105,7 +112,11 @@ class ServiceProcess:
         await asyncio.to_thread(self.db.create_all)
         server = _Server(
             uvicorn.Config(
-                self.app, host=self.settings.http_host, port=self.settings.http_port, log_level="warning", lifespan="off"
+                self.app,
+                host=self.settings.http_host,
+                port=self.settings.http_port,
+                log_level="warning",
+                lifespan="off",
             )
         )
         http_task = asyncio.create_task(server.serve(), name="http")

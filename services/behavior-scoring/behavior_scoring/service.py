@@ -21,13 +21,23 @@ def _aware(value: datetime) -> datetime:
 
 
 def record_behaviour(
-    *, session: Session, outbox: Outbox, customer_id: str, event_id: str, event_type: str, occurred_at: datetime,
-    body: Message, correlation_id: str,
+    *,
+    session: Session,
+    outbox: Outbox,
+    customer_id: str,
+    event_id: str,
+    event_type: str,
+    occurred_at: datetime,
+    body: Message,
+    correlation_id: str,
 ) -> bool:
     """Keep one behaviour and re-evaluate the customer's rules; True when the score event was emitted."""
     category = body.page_category if isinstance(body, PageViewed) else ""
-    session.add(Behaviour(event_id=event_id, customer_id=customer_id, type=event_type, category=category,
-                          occurred_at=occurred_at))
+    session.add(
+        Behaviour(
+            event_id=event_id, customer_id=customer_id, type=event_type, category=category, occurred_at=occurred_at
+        )
+    )
     if category != "new_product":
         return False
     session.flush()
@@ -37,8 +47,14 @@ def record_behaviour(
     decision = new_product_interest([View(r.event_id, _aware(r.occurred_at)) for r in rows], at=occurred_at)
     if decision is None:
         return False
-    return _set_tag(session=session, outbox=outbox, customer_id=customer_id, decision=decision,
-                    at=occurred_at, correlation_id=correlation_id)
+    return _set_tag(
+        session=session,
+        outbox=outbox,
+        customer_id=customer_id,
+        decision=decision,
+        at=occurred_at,
+        correlation_id=correlation_id,
+    )
 
 
 def _set_tag(
@@ -47,8 +63,13 @@ def _set_tag(
     existing = session.get(Tag, (customer_id, decision.tag))
     was_present = existing is not None and _aware(existing.expires_at) > at
     if existing is None:
-        existing = Tag(customer_id=customer_id, tag=decision.tag, weight=decision.weight, set_at=decision.set_at,
-                       expires_at=decision.expires_at)
+        existing = Tag(
+            customer_id=customer_id,
+            tag=decision.tag,
+            weight=decision.weight,
+            set_at=decision.set_at,
+            expires_at=decision.expires_at,
+        )
         session.add(existing)
     existing.set_at, existing.expires_at = decision.set_at, decision.expires_at
     existing.because = ",".join(decision.because)
@@ -64,8 +85,15 @@ def _set_tag(
             customer_id=customer_id,
             score=total,
             risk_tier="L1",
-            tags_added=[TagChange(tag=decision.tag, weight=decision.weight, reason=f"rule:{decision.tag}",
-                                  event_ids=list(decision.because), expires_at=to_timestamp(decision.expires_at))],
+            tags_added=[
+                TagChange(
+                    tag=decision.tag,
+                    weight=decision.weight,
+                    reason=f"rule:{decision.tag}",
+                    event_ids=list(decision.because),
+                    expires_at=to_timestamp(decision.expires_at),
+                )
+            ],
         ),
     )
     return True
@@ -73,14 +101,23 @@ def _set_tag(
 
 def customer_score(*, session: Session, customer_id: str, at: datetime) -> dict[str, Any]:
     """Score and present tags of one customer at ``at``."""
-    tags = [t for t in session.exec(select(Tag).where(Tag.customer_id == customer_id)).all()
-            if _aware(t.expires_at) > at]
+    tags = [
+        t for t in session.exec(select(Tag).where(Tag.customer_id == customer_id)).all() if _aware(t.expires_at) > at
+    ]
     return {
         "customer_id": customer_id,
         "score": sum(t.weight for t in tags),
         "risk_tier": "L1",
-        "tags": [{"tag": t.tag, "weight": t.weight, "set_at": _aware(t.set_at).isoformat(),
-                  "expires_at": _aware(t.expires_at).isoformat(), "because": t.because.split(",")} for t in tags],
+        "tags": [
+            {
+                "tag": t.tag,
+                "weight": t.weight,
+                "set_at": _aware(t.set_at).isoformat(),
+                "expires_at": _aware(t.expires_at).isoformat(),
+                "because": t.because.split(","),
+            }
+            for t in tags
+        ],
     }
 
 

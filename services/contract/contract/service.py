@@ -25,14 +25,30 @@ def record_order_payment(
     existing = session.get(Payment, payment_id)
     if existing is not None:
         return existing
-    payment = Payment(id=payment_id, customer_id=customer_id, order_id=paid.order_id, amount_fen=paid.amount_fen,
-                      fee_fen=paid.fee_fen, net_fen=net_received(amount_fen=paid.amount_fen, fee_fen=paid.fee_fen),
-                      received_at=received_at)
+    payment = Payment(
+        id=payment_id,
+        customer_id=customer_id,
+        order_id=paid.order_id,
+        amount_fen=paid.amount_fen,
+        fee_fen=paid.fee_fen,
+        net_fen=net_received(amount_fen=paid.amount_fen, fee_fen=paid.fee_fen),
+        received_at=received_at,
+    )
     session.add(payment)
-    outbox.emit(event_type="crm.contract.payment_received", key=customer_id, correlation_id=correlation_id,
-                data=PaymentReceived(payment_id=payment_id, customer_id=customer_id, order_id=paid.order_id,
-                                     amount_fen=payment.amount_fen, fee_fen=payment.fee_fen, net_fen=payment.net_fen,
-                                     received_at=to_timestamp(received_at)))
+    outbox.emit(
+        event_type="crm.contract.payment_received",
+        key=customer_id,
+        correlation_id=correlation_id,
+        data=PaymentReceived(
+            payment_id=payment_id,
+            customer_id=customer_id,
+            order_id=paid.order_id,
+            amount_fen=payment.amount_fen,
+            fee_fen=payment.fee_fen,
+            net_fen=payment.net_fen,
+            received_at=to_timestamp(received_at),
+        ),
+    )
     return payment
 
 

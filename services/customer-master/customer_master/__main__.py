@@ -13,7 +13,9 @@ def build() -> ServiceProcess:
     """Wire settings, database, API and consumer."""
     settings = Settings()
     db = Database(settings.database_url, Base.metadata)
-    return ServiceProcess(settings=settings, db=db, app=create_app(settings=settings, db=db), subscriptions=[subscription()])
+    return ServiceProcess(
+        settings=settings, db=db, app=create_app(settings=settings, db=db), subscriptions=[subscription()]
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from sqlalchemy import tuple_
 from sqlmodel import Session, func, select
 
 from customer_master.domain.identity import IdentityKey, choose_customer, identity_keys
-from customer_master.domain.normalise import email_domain, normalise_email, normalise_phone, normalise_region, nfkc
+from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
 from customer_master.models import Base, Customer, IdentityKeyRow, LeadRow
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-9a43-4f57-8d0e-8d6b0c2f7a10")
@@ -159,8 +159,16 @@ def resolve_touchpoint(
             data=CustomerUpdated(profile=_profile(customer), changed_fields=changed),
         )
     if form is not None:
-        _open_lead(session=session, outbox=outbox, customer=customer, form=form, event_id=event_id,
-                   event_key=event_key, occurred_at=occurred_at, now=now)
+        _open_lead(
+            session=session,
+            outbox=outbox,
+            customer=customer,
+            form=form,
+            event_id=event_id,
+            event_key=event_key,
+            occurred_at=occurred_at,
+            now=now,
+        )
     return resolution
 
 
@@ -203,6 +211,7 @@ def get_customer(*, session: Session, customer_id: str) -> Customer | None:
 
 def stats(*, session: Session) -> dict[str, int]:
     """Counts for the demo and for operators."""
+
     def count(model: type[Base]) -> int:
         return session.exec(select(func.count()).select_from(model)).one()
 

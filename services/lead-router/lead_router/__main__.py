@@ -15,8 +15,12 @@ def build() -> ServiceProcess:
     settings = Settings()
     config = load_routing(settings.routing_file)
     db = Database(settings.database_url, Base.metadata)
-    return ServiceProcess(settings=settings, db=db, app=create_app(db=db),
-                          subscriptions=[subscription(config=config, channel=settings.notify_channel)])
+    return ServiceProcess(
+        settings=settings,
+        db=db,
+        app=create_app(db=db),
+        subscriptions=[subscription(config=config, channel=settings.notify_channel)],
+    )
 
 
 if __name__ == "__main__":

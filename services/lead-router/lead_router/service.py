@@ -42,20 +42,50 @@ def route_lead(
     decision = route(config, region_code=lead.region_code, cursors=cursors)
     _save_cursors(session, before, cursors)
     latency_ms = max(0, int((now - submitted_at).total_seconds() * 1000))
-    decision.trace.append({"step": "timing", "submitted_at": submitted_at.isoformat(),
-                           "decided_at": now.isoformat(), "latency_ms": latency_ms})
-    session.add(Lead(
-        id=lead.lead_id, customer_id=lead.customer_id, status="assigned" if decision.assignee else "pooled",
-        assignee_id=decision.assignee, team=decision.team, rule=decision.rule, reason_code=decision.reason_code,
-        trace=decision.trace, submitted_at=submitted_at, decided_at=now, latency_ms=latency_ms,
-    ))
+    decision.trace.append(
+        {
+            "step": "timing",
+            "submitted_at": submitted_at.isoformat(),
+            "decided_at": now.isoformat(),
+            "latency_ms": latency_ms,
+        }
+    )
+    session.add(
+        Lead(
+            id=lead.lead_id,
+            customer_id=lead.customer_id,
+            status="assigned" if decision.assignee else "pooled",
+            assignee_id=decision.assignee,
+            team=decision.team,
+            rule=decision.rule,
+            reason_code=decision.reason_code,
+            trace=decision.trace,
+            submitted_at=submitted_at,
+            decided_at=now,
+            latency_ms=latency_ms,
+        )
+    )
     if decision.assignee:
-        _emit_assigned(outbox=outbox, lead=lead, decision=decision, latency_ms=latency_ms,
-                       correlation_id=correlation_id, channel=channel)
+        _emit_assigned(
+            outbox=outbox,
+            lead=lead,
+            decision=decision,
+            latency_ms=latency_ms,
+            correlation_id=correlation_id,
+            channel=channel,
+        )
     else:
-        outbox.emit(event_type="crm.lead.returned_to_pool", key=lead.customer_id, correlation_id=correlation_id,
-                    data=LeadReturnedToPool(lead_id=lead.lead_id, customer_id=lead.customer_id,
-                                            reason_code=decision.reason_code, detail=decision.explanation))
+        outbox.emit(
+            event_type="crm.lead.returned_to_pool",
+            key=lead.customer_id,
+            correlation_id=correlation_id,
+            data=LeadReturnedToPool(
+                lead_id=lead.lead_id,
+                customer_id=lead.customer_id,
+                reason_code=decision.reason_code,
+                detail=decision.explanation,
+            ),
+        )
     return decision
 
 
@@ -63,17 +93,40 @@ def _emit_assigned(
     *, outbox: Outbox, lead: LeadCreated, decision: Decision, latency_ms: int, correlation_id: str, channel: str
 ) -> None:
     assignee = decision.assignee or ""
-    outbox.emit(event_type="crm.lead.assigned", key=lead.customer_id, correlation_id=correlation_id,
-                data=LeadAssigned(lead_id=lead.lead_id, customer_id=lead.customer_id, assignee_id=assignee,
-                                  team=decision.team, rule=decision.rule, explanation=decision.explanation,
-                                  latency_ms=latency_ms))
+    outbox.emit(
+        event_type="crm.lead.assigned",
+        key=lead.customer_id,
+        correlation_id=correlation_id,
+        data=LeadAssigned(
+            lead_id=lead.lead_id,
+            customer_id=lead.customer_id,
+            assignee_id=assignee,
+            team=decision.team,
+            rule=decision.rule,
+            explanation=decision.explanation,
+            latency_ms=latency_ms,
+        ),
+    )
     notification_id = f"ntf_{uuid.uuid5(_NOTIFY_NAMESPACE, lead.lead_id + ':assigned').hex[:24]}"
-    outbox.emit(event_type="crm.notify.requested", key=notification_id, correlation_id=correlation_id,
-                data=NotificationRequested(
-                    notification_id=notification_id, channel=channel, recipient=assignee, template="lead_assigned",
-                    subject_id=lead.lead_id,
-                    params={"lead_id": lead.lead_id, "rule": decision.rule, "company": lead.company or "-",
-                            "region_code": lead.region_code or "-", "product": lead.product_interest or "-"}))
+    outbox.emit(
+        event_type="crm.notify.requested",
+        key=notification_id,
+        correlation_id=correlation_id,
+        data=NotificationRequested(
+            notification_id=notification_id,
+            channel=channel,
+            recipient=assignee,
+            template="lead_assigned",
+            subject_id=lead.lead_id,
+            params={
+                "lead_id": lead.lead_id,
+                "rule": decision.rule,
+                "company": lead.company or "-",
+                "region_code": lead.region_code or "-",
+                "product": lead.product_interest or "-",
+            },
+        ),
+    )
 
 
 def lead_trace(*, session: Session, lead_id: str) -> dict[str, Any] | None:
@@ -89,4 +142,3 @@ def stats(*, session: Session) -> dict[str, int]:
     rows = session.exec(select(Lead.status, func.count()).group_by(Lead.status)).all()
     counts = {status: count for status, count in rows}
     return {"assigned": counts.get("assigned", 0), "pooled": counts.get("pooled", 0)}
-

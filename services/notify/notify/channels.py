@@ -43,8 +43,15 @@ class FileChannel:
 
     def deliver(self, delivery: Delivery) -> str:
         """Append the delivery."""
-        line = json.dumps({"notification_id": delivery.notification_id, "recipient": delivery.recipient,
-                           "text": delivery.text, "at": to_rfc3339(utcnow())}, ensure_ascii=False)
+        line = json.dumps(
+            {
+                "notification_id": delivery.notification_id,
+                "recipient": delivery.recipient,
+                "text": delivery.text,
+                "at": to_rfc3339(utcnow()),
+            },
+            ensure_ascii=False,
+        )
         with self._lock, self._path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
         return f"appended to {self._path}"

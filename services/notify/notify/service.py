@@ -16,7 +16,11 @@ from notify.models import Notification
 
 
 def deliver(
-    *, session: Session, outbox: Outbox, channels: Mapping[str, Channel], request: NotificationRequested,
+    *,
+    session: Session,
+    outbox: Outbox,
+    channels: Mapping[str, Channel],
+    request: NotificationRequested,
     correlation_id: str,
 ) -> Notification:
     """Render and deliver one notification once; report it as an event."""
@@ -32,14 +36,32 @@ def deliver(
         raise PoisonMessage(str(exc)) from None
     detail = channel.deliver(Delivery(notification_id=request.notification_id, recipient=request.recipient, text=text))
     now = utcnow()
-    row = Notification(id=request.notification_id, channel=request.channel, recipient=request.recipient,
-                       template=request.template, subject_id=request.subject_id, text=text, status="delivered",
-                       detail=detail, delivered_at=now)
+    row = Notification(
+        id=request.notification_id,
+        channel=request.channel,
+        recipient=request.recipient,
+        template=request.template,
+        subject_id=request.subject_id,
+        text=text,
+        status="delivered",
+        detail=detail,
+        delivered_at=now,
+    )
     session.add(row)
-    outbox.emit(event_type="crm.notify.delivered", key=request.notification_id, correlation_id=correlation_id,
-                data=NotificationDelivered(notification_id=request.notification_id, channel=request.channel,
-                                           recipient=request.recipient, status="delivered", detail=detail,
-                                           delivered_at=to_timestamp(now), subject_id=request.subject_id))
+    outbox.emit(
+        event_type="crm.notify.delivered",
+        key=request.notification_id,
+        correlation_id=correlation_id,
+        data=NotificationDelivered(
+            notification_id=request.notification_id,
+            channel=request.channel,
+            recipient=request.recipient,
+            status="delivered",
+            detail=detail,
+            delivered_at=to_timestamp(now),
+            subject_id=request.subject_id,
+        ),
+    )
     return row
 
 

@@ -15,7 +15,9 @@ def build() -> ServiceProcess:
     settings = Settings()
     index = open_search_index(settings.search_url)
     db = Database(settings.database_url, Base.metadata)
-    return ServiceProcess(settings=settings, db=db, app=create_app(index=index), subscriptions=[subscription(index=index)])
+    return ServiceProcess(
+        settings=settings, db=db, app=create_app(index=index), subscriptions=[subscription(index=index)]
+    )
 
 
 if __name__ == "__main__":

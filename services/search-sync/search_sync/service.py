@@ -6,8 +6,16 @@ from crm.events.customer.v1.customer_pb2 import CustomerProfile
 from crmkit.search import SearchIndex
 
 REGION_NAMES = {
-    "110000": "北京", "120000": "天津", "310000": "上海", "320000": "江苏", "330000": "浙江",
-    "440000": "广东", "500000": "重庆", "510000": "四川", "420000": "湖北", "370000": "山东",
+    "110000": "北京",
+    "120000": "天津",
+    "310000": "上海",
+    "320000": "江苏",
+    "330000": "浙江",
+    "440000": "广东",
+    "500000": "重庆",
+    "510000": "四川",
+    "420000": "湖北",
+    "370000": "山东",
 }
 
 
@@ -26,8 +34,9 @@ def customer_document(profile: CustomerProfile) -> dict[str, str]:
 
 def index_customer(*, index: SearchIndex, profile: CustomerProfile) -> bool:
     """Upsert one customer; False when the view already holds a newer version."""
-    return index.upsert(doc_id=profile.customer_id, kind="customer", fields=customer_document(profile),
-                        version=profile.version)
+    return index.upsert(
+        doc_id=profile.customer_id, kind="customer", fields=customer_document(profile), version=profile.version
+    )
 
 
 def remove_customer(*, index: SearchIndex, customer_id: str) -> None:

@@ -13,7 +13,7 @@ from behavior_scoring import service
 
 def handle_resolved(ctx: HandlerContext, event: CloudEvent) -> None:
     """A touchpoint now has a customer: record it as behaviour and re-evaluate."""
-    resolved = event.data_as(CustomerResolved)
+    resolved: CustomerResolved = event.data_as(CustomerResolved)
     touchpoint = resolved.touchpoint
     service.record_behaviour(
         session=ctx.session,

@@ -12,16 +12,24 @@ from contract import service
 
 def handle_resolved(ctx: HandlerContext, event: CloudEvent) -> None:
     """Only paid orders matter here; other touchpoints are behaviour, not money."""
-    resolved = event.data_as(CustomerResolved)
+    resolved: CustomerResolved = event.data_as(CustomerResolved)
     if resolved.touchpoint.WhichOneof("body") != "order_paid":
         return
-    service.record_order_payment(session=ctx.session, outbox=ctx.outbox, customer_id=resolved.customer_id,
-                                 paid=resolved.touchpoint.order_paid,
-                                 received_at=from_timestamp(resolved.touchpoint.occurred_at),
-                                 correlation_id=event.correlation_id or resolved.touchpoint.event_id)
+    service.record_order_payment(
+        session=ctx.session,
+        outbox=ctx.outbox,
+        customer_id=resolved.customer_id,
+        paid=resolved.touchpoint.order_paid,
+        received_at=from_timestamp(resolved.touchpoint.occurred_at),
+        correlation_id=event.correlation_id or resolved.touchpoint.event_id,
+    )
 
 
 def subscription() -> Subscription:
     """The contract consumer group."""
-    return Subscription(group="contract", topics=("crm.customer.v1",), handlers={"crm.customer.resolved": handle_resolved},
-                        ignored=frozenset({"crm.customer.merged", "crm.customer.updated"}))
+    return Subscription(
+        group="contract",
+        topics=("crm.customer.v1",),
+        handlers={"crm.customer.resolved": handle_resolved},
+        ignored=frozenset({"crm.customer.merged", "crm.customer.updated"}),
+    )

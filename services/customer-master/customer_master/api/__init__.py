@@ -17,7 +17,9 @@ def create_app(*, settings: Settings, db: Database) -> FastAPI:
     app = FastAPI(title="customer-master", version="1")
 
     @app.get("/customers/search")
-    def search_customers(q: str = Query(min_length=1, max_length=200), limit: int = Query(20, ge=1, le=100)) -> dict[str, Any]:
+    def search_customers(
+        q: str = Query(min_length=1, max_length=200), limit: int = Query(20, ge=1, le=100)
+    ) -> dict[str, Any]:
         """Search the customer view kept by search-sync ('张 上海 骨科' style, 1–2-gram)."""
         try:
             hits = open_search_index(settings.search_url).search(q, kind="customer", limit=limit)

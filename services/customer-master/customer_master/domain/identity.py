@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from crm.events.common.v1.identity_pb2 import Identity
 
-from customer_master.domain.normalise import normalise_email, normalise_phone, nfkc
+from customer_master.domain.normalise import nfkc, normalise_email, normalise_phone
 
 # Strongest first: when two keys point at different customers, the stronger one wins.
 KEY_KINDS = ("unionid", "wecom_external_userid", "phone", "openid", "email", "member_id")

@@ -15,8 +15,14 @@ def subscription(*, config: RoutingConfig, channel: str) -> Subscription:
 
     def handle_lead_created(ctx: HandlerContext, event: CloudEvent) -> None:
         """Route one new lead."""
-        service.route_lead(session=ctx.session, outbox=ctx.outbox, config=config, lead=event.data_as(LeadCreated),
-                           correlation_id=event.correlation_id or event.id, channel=channel)
+        service.route_lead(
+            session=ctx.session,
+            outbox=ctx.outbox,
+            config=config,
+            lead=event.data_as(LeadCreated),
+            correlation_id=event.correlation_id or event.id,
+            channel=channel,
+        )
 
     return Subscription(
         group="lead-router",

@@ -79,8 +79,14 @@ def route(config: RoutingConfig, *, region_code: str, cursors: dict[str, int]) -
     trace: list[dict[str, Any]] = [{"step": "input", "region_code": region_code or None}]
     for rule in config.rules:
         if not region_code or not region_code.startswith(rule.region_prefixes):
-            trace.append({"step": "rule", "rule": rule.name, "matched": False,
-                          "why": "lead has no region" if not region_code else f"region not under {rule.region_prefixes}"})
+            trace.append(
+                {
+                    "step": "rule",
+                    "rule": rule.name,
+                    "matched": False,
+                    "why": "lead has no region" if not region_code else f"region not under {rule.region_prefixes}",
+                }
+            )
             continue
         trace.append({"step": "rule", "rule": rule.name, "matched": True})
         team_reps = [rep for rep in config.reps if rep.team == rule.team]

@@ -17,8 +17,17 @@ def subscription(*, channels: Mapping[str, Channel]) -> Subscription:
 
     def handle_requested(ctx: HandlerContext, event: CloudEvent) -> None:
         """Deliver one requested notification."""
-        service.deliver(session=ctx.session, outbox=ctx.outbox, channels=channels,
-                        request=event.data_as(NotificationRequested), correlation_id=event.correlation_id or event.id)
+        service.deliver(
+            session=ctx.session,
+            outbox=ctx.outbox,
+            channels=channels,
+            request=event.data_as(NotificationRequested),
+            correlation_id=event.correlation_id or event.id,
+        )
 
-    return Subscription(group="notify", topics=("crm.notify.v1",), handlers={"crm.notify.requested": handle_requested},
-                        ignored=frozenset({"crm.notify.delivered"}))
+    return Subscription(
+        group="notify",
+        topics=("crm.notify.v1",),
+        handlers={"crm.notify.requested": handle_requested},
+        ignored=frozenset({"crm.notify.delivered"}),
+    )
