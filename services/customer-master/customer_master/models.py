@@ -36,7 +36,7 @@ class IdentityKeyRow(Base, table=True):
     __tablename__ = "identity_keys"
 
     kind: str = Field(primary_key=True, max_length=40)
-    value: str = Field(primary_key=True, max_length=200)
+    value: str = Field(primary_key=True, max_length=200, index=True)
     customer_id: str = Field(index=True, max_length=40)
     created_at: datetime
 

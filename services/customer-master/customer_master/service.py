@@ -13,8 +13,8 @@ from crm_contracts.touchpoints import touchpoint_identity, wrap_touchpoint
 from crmkit.outbox import Outbox
 from crmkit.timeutil import to_timestamp, utcnow
 from google.protobuf.message import Message
-from sqlalchemy import tuple_
-from sqlmodel import Session, func, select
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, func, select
 
 from customer_master.domain.identity import IdentityKey, choose_customer, identity_keys
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
@@ -57,12 +57,19 @@ def _profile(customer: Customer) -> CustomerProfile:
     )
 
 
+_KEYS_BY_VALUE = select(IdentityKeyRow.kind, IdentityKeyRow.value, IdentityKeyRow.customer_id).where(
+    col(IdentityKeyRow.value).in_(bindparam("values", expanding=True))
+)
+
+
 def _find(session: Session, keys: list[IdentityKey]) -> dict[IdentityKey, str]:
     if not keys:
         return {}
-    wanted = [(key.kind, key.value) for key in keys]
-    rows = session.exec(select(IdentityKeyRow).where(tuple_(IdentityKeyRow.kind, IdentityKeyRow.value).in_(wanted)))
-    return {IdentityKey(row.kind, row.value): row.customer_id for row in rows}
+    wanted = set(keys)
+    rows = session.connection().execute(_KEYS_BY_VALUE, {"values": sorted({key.value for key in keys})})
+    return {
+        IdentityKey(kind, value): customer_id for kind, value, customer_id in rows if IdentityKey(kind, value) in wanted
+    }
 
 
 def resolve_identity(*, session: Session, keys: list[IdentityKey], now: datetime) -> Resolution:
