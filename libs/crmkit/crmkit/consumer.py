@@ -271,7 +271,6 @@ class ConsumerRuntime:
 
     def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
         assignment = consumer.assignment()
-        self.progress.assigned = len(assignment)
         total = 0
         for tp in assignment:
             highwater = consumer.highwater(tp)

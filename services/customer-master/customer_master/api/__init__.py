@@ -15,6 +15,7 @@ from customer_master.settings import Settings
 def create_app(*, settings: Settings, db: Database) -> FastAPI:
     """The FastAPI app: customers, search, stats (plus /health and /metrics from the runner)."""
     app = FastAPI(title="customer-master", version="1")
+    search_index = open_search_index(settings.search_url)  # one connection for the app, not one per request
 
     @app.get("/customers/search")
     def search_customers(
@@ -22,7 +23,7 @@ def create_app(*, settings: Settings, db: Database) -> FastAPI:
     ) -> dict[str, Any]:
         """Search the customer view kept by search-sync ('张 上海 骨科' style, 1–2-gram)."""
         try:
-            hits = open_search_index(settings.search_url).search(q, kind="customer", limit=limit)
+            hits = search_index.search(q, kind="customer", limit=limit)
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
         return {"query": q, "hits": [{"customer_id": h.doc_id, "score": h.score, **h.fields} for h in hits]}
