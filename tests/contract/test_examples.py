@@ -111,5 +111,5 @@ def test_consumer_handles_example(
         return
     result = applier.apply([event, event])  # the second copy is a redelivery
     assert result.error is None, f"{service} failed on {example.name}: {result.error!r}"
-    assert (result.applied, result.duplicates) == (1, 1)
+    assert (result.applied.total(), result.duplicates.total()) == (1, 1)
     db.dispose()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
+from aiokafka.partitioner import murmur2
 from confluent_kafka import Consumer, Producer, TopicPartition
 from crm.events.notify.v1.notify_pb2 import NotificationDelivered, NotificationRequested
 from crm_cli.stack import create_topics
@@ -18,7 +19,7 @@ from crmkit.cloudevents import CloudEvent, encode_data, encode_headers
 from crmkit.consumer import ConsumerRuntime
 from crmkit.db import Database
 from crmkit.handlers import HandlerContext, Subscription
-from crmkit.outbox import OutboxRelay
+from crmkit.outbox import Outbox, OutboxRelay
 from crmkit.settings import ServiceSettings
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel, select
@@ -259,3 +260,33 @@ async def test_outbox_relay_publishes_the_debezium_outbox_shape(harness: Harness
     assert headers["ce_correlationid"] == b"evt-1"
     assert NotificationDelivered.FromString(message.value()).notification_id == "n-1"  # type: ignore[attr-defined]
     assert harness.db.outbox_pending() == 0
+
+
+async def test_relay_partitions_keys_as_kafka_connect_would(broker: str, topic: str, sqlite_url: str) -> None:
+    """Same key, same partition whether the embedded relay or Debezium (Java murmur2) publishes."""
+    out_topic = f"{topic}.keyed"
+    create_topics(broker, {out_topic: 6})
+    registry = make_registry(topic, out_topic)
+    db = Database(sqlite_url, RuntimeTestBase.metadata)
+    db.create_all()
+    keys = [f"cus_{n:04d}" for n in range(40)] + ["foobar"]
+    outbox = Outbox(registry=registry, source="/test-svc", content_type="application/protobuf")
+    for key in keys:
+        outbox.emit(event_type="test.pong", key=key, data=NotificationDelivered(notification_id=key))
+    with db.session() as session:
+        session.begin()
+        outbox.write(session, db.tables.outbox)
+        session.commit()
+    relay = OutboxRelay(engine=db.engine, table=db.tables.outbox, bootstrap=broker, service="test-svc")
+    assert await asyncio.to_thread(relay.relay_once) == len(keys)
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"r-{uuid.uuid4()}", "auto.offset.reset": "earliest"})
+    consumer.assign([TopicPartition(out_topic, p, 0) for p in range(6)])
+    placed: dict[bytes, int] = {}
+    deadline = time.monotonic() + 15
+    while len(placed) < len(keys) and time.monotonic() < deadline:
+        placed.update((m.key(), m.partition()) for m in consumer.consume(100, 0.2) if not m.error())
+    consumer.close()
+    assert placed[b"foobar"] == (-790332482 & 0x7FFFFFFF) % 6  # Kafka's own murmur2 vector
+    assert placed == {key.encode(): (murmur2(key.encode()) & 0x7FFFFFFF) % 6 for key in keys}
+    assert db.outbox_pending() == 0
+    db.dispose()

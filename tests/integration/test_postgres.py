@@ -55,7 +55,7 @@ def test_customer_master_on_postgres_applies_each_event_once(pg_database: Databa
     )
     events = [form_event("e1", "13812345678"), form_event("e2", "+86 138 1234 5678"), form_event("e1", "13812345678")]
     result = applier.apply(events)  # type: ignore[arg-type]
-    assert (result.applied, result.duplicates, result.error) == (2, 1, None)
+    assert (result.applied.total(), result.duplicates.total(), result.error) == (2, 1, None)
     with pg_database.engine.connect() as conn:
         assert conn.execute(text("select count(*) from customers")).scalar_one() == 1  # same mobile → one customer
         assert conn.execute(text("select count(*) from leads")).scalar_one() == 2
@@ -63,4 +63,4 @@ def test_customer_master_on_postgres_applies_each_event_once(pg_database: Databa
         types = [row[0] for row in conn.execute(text("select type from outbox order by seq"))]
     assert types.count("crm.customer.resolved") == 2 and types.count("crm.lead.created") == 2
     again = applier.apply(events)  # type: ignore[arg-type]
-    assert (again.applied, again.duplicates) == (0, 3)
+    assert (again.applied.total(), again.duplicates.total()) == (0, 3)

@@ -486,9 +486,10 @@ JAVA_MURMUR2_VECTORS: dict[bytes, int] = {
 def test_embedded_relay_partitions_keys_like_kafka_connect() -> None:
     """Same key -> same partition whether the embedded relay or Debezium publishes.
 
-    The relay produces with aiokafka's default partitioner; Kafka Connect's
-    Java producer uses toPositive(murmur2(key)) % partitions on the StringConverter
-    bytes of aggregateid (UTF-8, like the relay's key).
+    Kafka Connect's Java producer uses toPositive(murmur2(key)) % partitions on the
+    StringConverter bytes of aggregateid (UTF-8, like the relay's key). aiokafka's
+    partitioner reproduces it here; the relay (librdkafka, ``murmur2_random``) is checked
+    against it on the real broker in tests/integration/test_consumer_runtime.py.
     """
     partitioner = pytest.importorskip("aiokafka.partitioner")
     partitions = list(range(6))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,21 +17,26 @@ from crmkit.timeutil import utcnow
 
 @dataclass(frozen=True)
 class ApplyResult:
-    """How far a batch got: events applied, duplicates skipped, and the first failure."""
+    """How far a batch got: events applied and duplicates skipped (by topic), and the first failure."""
 
-    applied: int
-    duplicates: int
+    applied: Counter[str]
+    duplicates: Counter[str]
     emitted: int
     failed_at: int | None = None
     error: BaseException | None = None
 
 
+_NOTHING: Counter[str] = Counter()
+
+
 class EventApplier:
     """Applies events in order within one transaction and stops at the first failure.
 
-    Optimistic: the whole batch runs in one transaction; if event *k* fails, that
-    transaction is rolled back and events before *k* are applied again in a fresh one, so
-    nothing of the failing event survives. No Kafka here: this is the handle → persist step.
+    Optimistic: the whole batch runs in one transaction (through the subscription's batch
+    handler when it has one); if event *k* fails, that transaction is rolled back and events
+    before *k* are applied again in a fresh one, so nothing of the failing event survives.
+    A failing batch handler cannot say which event failed, so the batch is then replayed
+    event by event to find it. No Kafka here: this is the handle → persist step.
     """
 
     def __init__(
@@ -55,39 +61,52 @@ class EventApplier:
         result = self._attempt(events)
         if result.failed_at is None:
             return result
-        prefix = self._attempt(events[: result.failed_at]) if result.failed_at else ApplyResult(0, 0, 0)
+        prefix = self._attempt(events[: result.failed_at]) if result.failed_at else ApplyResult(_NOTHING, _NOTHING, 0)
         if prefix.failed_at is not None:  # not deterministic: report the earlier failure
             return prefix
         return ApplyResult(prefix.applied, prefix.duplicates, prefix.emitted, result.failed_at, result.error)
 
-    def _attempt(self, events: Sequence[CloudEvent]) -> ApplyResult:
+    def _attempt(self, events: Sequence[CloudEvent], *, batched: bool = True) -> ApplyResult:
+        result = self._transaction(events, batched=batched and self._subscription.batch is not None)
+        if result.failed_at is not None and batched and self._subscription.batch is not None:
+            return self._transaction(events, batched=False)  # find which event made the batch fail
+        return result
+
+    def _transaction(self, events: Sequence[CloudEvent], *, batched: bool) -> ApplyResult:
+        """One transaction: skip processed events, handle the rest, write ledger and outbox."""
         consumer = self._subscription.group
         tables = self._db.tables
         outbox = Outbox(registry=self._registry, source=self._source, content_type=self._content_type)
-        ledger_rows: list[dict[str, object]] = []
-        duplicates = 0
         with self._db.session() as session:
             session.begin()
             context = HandlerContext(session=session, outbox=outbox)
             seen = already_processed(session, tables.ledger, consumer=consumer, keys=(e.dedupe_key for e in events))
+            fresh: list[tuple[int, CloudEvent]] = []
             for index, event in enumerate(events):
-                if event.dedupe_key in seen:
-                    duplicates += 1
-                    continue
-                try:
-                    self._subscription.handlers[event.type](context, event)
+                if event.dedupe_key not in seen:
+                    seen.add(event.dedupe_key)
+                    fresh.append((index, event))
+            failed_at = 0
+            try:
+                if batched and self._subscription.batch is not None:
+                    self._subscription.batch(context, [event for _, event in fresh])
                     session.flush()
-                except Exception as exc:  # noqa: BLE001 - any handler error is judged by the runtime
-                    session.rollback()
-                    return ApplyResult(0, 0, 0, failed_at=index, error=exc)
-                seen.add(event.dedupe_key)
-                ledger_rows.append(_ledger_row(consumer, event))
+                else:
+                    for index, event in fresh:
+                        failed_at = index
+                        self._subscription.handlers[event.type](context, event)
+                        session.flush()
+            except Exception as exc:  # noqa: BLE001 - any handler error is judged by the runtime
+                session.rollback()
+                return ApplyResult(_NOTHING, _NOTHING, 0, failed_at=failed_at, error=exc)
+            ledger_rows = [_ledger_row(consumer, event) for _, event in fresh]
             record_processed(session, tables.ledger, ledger_rows)
             emitted = outbox.write(session, tables.outbox)
             session.commit()
         if emitted and self._on_commit is not None:
             self._on_commit(emitted)
-        return ApplyResult(applied=len(ledger_rows), duplicates=duplicates, emitted=emitted)
+        applied = Counter(event.topic for _, event in fresh)
+        return ApplyResult(applied=applied, duplicates=Counter(e.topic for e in events) - applied, emitted=emitted)
 
 
 def _ledger_row(consumer: str, event: CloudEvent) -> dict[str, object]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -126,10 +127,11 @@ class ConsumerRuntime:
             batches = await consumer.getmany(timeout_ms=200, max_records=self._settings.consumer_batch_size)
             self.progress.last_poll = time.time()
             self.progress.assigned = len(consumer.assignment())
-            for tp, records in batches.items():
-                next_offset = await self._handle_partition(dlq, records)
-                await self._commit(consumer, tp, next_offset)
-                if next_offset <= records[-1].offset:
+            if batches:
+                records = [record for partition in batches.values() for record in partition]
+                halted_at = await self._handle_records(dlq, records)
+                await self._commit(consumer, next_offsets(records, halted_at))
+                if halted_at is not None:
                     raise ConsumerHalted(self.progress.halt_reason)
             self._update_lag(consumer)
 
@@ -149,45 +151,45 @@ class ConsumerRuntime:
         except PoisonMessage as poison:
             return poison
 
-    async def _handle_partition(self, dlq: AIOKafkaProducer, records: Sequence[Record]) -> int:
-        """Handle one partition's records in order; returns the next offset to commit."""
-        pending: list[tuple[Record, CloudEvent]] = []
-        for record in records:
-            decoded = self._decode(record)
-            if isinstance(decoded, PoisonMessage):
-                done = await self._apply_in_order(dlq, pending)
-                pending.clear()
-                if done is not None:
-                    return done
-                if not await self._fail(dlq, record, decoded, attempts=1):
-                    return int(record.offset)
-            elif decoded.type in self._subscription.ignored:
+    async def _handle_records(self, dlq: AIOKafkaProducer, records: Sequence[Record]) -> int | None:
+        """Handle one poll's records (each partition in order) in few transactions; returns the index halted at."""
+        pending: list[tuple[int, Record, CloudEvent]] = []
+        ignored = self._subscription.ignored
+        for index, record in enumerate(records):
+            if ignored and _ce_type(record) in ignored:  # skip before paying for the payload
                 self.progress.ignored += 1
                 metrics.EVENTS_IGNORED.labels(self._service, record.topic).inc()
+                continue
+            decoded = self._decode(record)
+            if isinstance(decoded, PoisonMessage):
+                halted_at = await self._apply_in_order(dlq, pending)
+                pending.clear()
+                if halted_at is not None:
+                    return halted_at
+                if not await self._fail(dlq, record, decoded, attempts=1):
+                    return index
             else:
-                pending.append((record, decoded))
-        done = await self._apply_in_order(dlq, pending)
-        return done if done is not None else int(records[-1].offset) + 1
+                pending.append((index, record, decoded))
+        return await self._apply_in_order(dlq, pending)
 
-    async def _apply_in_order(self, dlq: AIOKafkaProducer, items: list[tuple[Record, CloudEvent]]) -> int | None:
-        """Apply events, isolating and retrying a failing one; returns the offset to stop at when halted."""
+    async def _apply_in_order(self, dlq: AIOKafkaProducer, items: list[tuple[int, Record, CloudEvent]]) -> int | None:
+        """Apply events, isolating and retrying a failing one; returns the record index halted at."""
         start = 0
         while start < len(items):
-            events = [event for _, event in items[start:]]
-            topic = events[0].topic
+            events = [event for _, _, event in items[start:]]
             began = time.perf_counter()
             try:
                 result = await asyncio.to_thread(self._applier.apply, events)
                 failed_at, error = result.failed_at, result.error
-                self._count_applied(topic, result.applied, result.duplicates)
+                self._count_applied(result.applied, result.duplicates)
             except Exception as exc:  # noqa: BLE001 - the transaction itself failed: retry the head
                 failed_at, error = 0, exc
-            metrics.HANDLER_SECONDS.labels(self._service, topic).observe(time.perf_counter() - began)
+            metrics.HANDLER_SECONDS.labels(self._service, events[0].topic).observe(time.perf_counter() - began)
             if failed_at is None:
                 return None
-            record, event = items[start + failed_at]
+            index, record, event = items[start + failed_at]
             if not await self._retry_or_dead_letter(dlq, record, event, error):
-                return int(record.offset)
+                return index
             start += failed_at + 1
         return None
 
@@ -206,7 +208,7 @@ class ConsumerRuntime:
                 error = exc
             else:
                 if result.failed_at is None:
-                    self._count_applied(record.topic, result.applied, result.duplicates)
+                    self._count_applied(result.applied, result.duplicates)
                     return True
                 error = result.error
             metrics.EVENTS_FAILED.labels(self._service, record.topic).inc()
@@ -249,23 +251,26 @@ class ConsumerRuntime:
         self.progress.dead_lettered += 1
         metrics.EVENTS_DEAD_LETTERED.labels(self._service, record.topic).inc()
 
-    def _count_applied(self, topic: str, applied: int, duplicates: int) -> None:
-        self.progress.handled += applied
-        self.progress.duplicates += duplicates
-        self._breaker.record(failed=False, count=applied + duplicates)
-        metrics.EVENTS_HANDLED.labels(self._service, topic).inc(applied)
-        if duplicates:
-            metrics.EVENTS_DUPLICATE.labels(self._service, topic).inc(duplicates)
+    def _count_applied(self, applied: Counter[str], duplicates: Counter[str]) -> None:
+        self.progress.handled += applied.total()
+        self.progress.duplicates += duplicates.total()
+        self._breaker.record(failed=False, count=applied.total() + duplicates.total())
+        for topic, count in applied.items():
+            metrics.EVENTS_HANDLED.labels(self._service, topic).inc(count)
+        for topic, count in duplicates.items():
+            metrics.EVENTS_DUPLICATE.labels(self._service, topic).inc(count)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, next_offset: int) -> None:
-        if self._committed.get(tp) == next_offset:
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        """Commit every partition's next offset in one request (skipping ones already committed)."""
+        changed = {tp: offset for tp, offset in offsets.items() if self._committed.get(tp) != offset}
+        if not changed:
             return
         try:
-            await consumer.commit({tp: next_offset})
+            await consumer.commit(changed)
         except (CommitFailedError, KafkaError) as exc:
-            log.warning("offset commit for %s failed (%s); the ledger absorbs the redelivery", tp, exc)
+            log.warning("offset commit for %s failed (%s); the ledger absorbs the redelivery", sorted(changed), exc)
             return
-        self._committed[tp] = next_offset
+        self._committed.update(changed)
         self.progress.last_commit = time.time()
         metrics.LAST_COMMIT.labels(self._service).set(self.progress.last_commit)
 
@@ -314,6 +319,26 @@ class ConsumerRuntime:
             "ignored": p.ignored,
             "dead_lettered": p.dead_lettered,
         }
+
+
+def next_offsets(records: Sequence[Record], halted_at: int | None) -> dict[TopicPartition, int]:
+    """The offset to commit for each partition: past every record handled, at the first one not handled."""
+    offsets: dict[TopicPartition, int] = {}
+    for index, record in enumerate(records):
+        tp = TopicPartition(record.topic, record.partition)
+        if halted_at is None or index < halted_at:
+            offsets[tp] = int(record.offset) + 1
+        else:
+            offsets.setdefault(tp, int(record.offset))
+    return offsets
+
+
+def _ce_type(record: Record) -> str | None:
+    """The record's ``ce_type`` header as text, or None (then full decoding judges it)."""
+    for name, value in record.headers or ():
+        if name == "ce_type":
+            return value.decode(errors="replace") if value is not None else None
+    return None
 
 
 def _describe(error: BaseException | None) -> str:

@@ -4,11 +4,15 @@ A handler gets a :class:`HandlerContext` (the open database session and the outb
 the current transaction) and one decoded :class:`~crmkit.cloudevents.CloudEvent`. It
 changes state and emits events through the outbox; the runtime commits both together
 with the processed-event ledger row, and commits the Kafka offset only after that.
+
+A hot consumer may also give a *batch handler*: one call for a run of events, which must
+leave the same state and emit the same events as the per-event handlers called in order.
+The runtime uses it first and falls back to the per-event handlers to isolate a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crm_contracts import Registry
@@ -27,6 +31,7 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext, CloudEvent], None]
+BatchHandler = Callable[[HandlerContext, Sequence[CloudEvent]], None]
 
 
 @dataclass(frozen=True)
@@ -35,12 +40,14 @@ class Subscription:
 
     Every type on a subscribed topic must be either handled or listed in ``ignored``,
     so a new event type in the registry is a deliberate decision for each consumer.
+    ``batch``, when given, handles a run of (non-ignored, not yet processed) events at once.
     """
 
     group: str
     topics: tuple[str, ...]
     handlers: Mapping[str, Handler]
     ignored: frozenset[str] = field(default_factory=frozenset)
+    batch: BatchHandler | None = None
 
     def check_against(self, registry: Registry) -> None:
         """Raise ValueError when handlers and the registry disagree."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeAlias
 
-from aiokafka import AIOKafkaProducer
+from confluent_kafka import KafkaError, Producer
 from crm_contracts import Registry
 from google.protobuf.message import Message
 from sqlalchemy import Engine, Table, insert, select
@@ -24,6 +26,7 @@ from crmkit.db import delete_outbox_rows
 from crmkit.timeutil import to_rfc3339, utcnow
 
 log = logging.getLogger(__name__)
+Row: TypeAlias = tuple[Any, ...]
 
 
 class Outbox:
@@ -76,23 +79,47 @@ class Outbox:
         return len(self.rows)
 
 
-def _headers(row: dict[str, object]) -> list[tuple[str, bytes]]:
-    headers = [
-        ("id", str(row["id"]).encode()),
-        ("ce_id", str(row["id"]).encode()),
-        ("ce_type", str(row["type"]).encode()),
-        ("ce_source", str(row["ce_source"]).encode()),
-        ("ce_time", str(row["ce_time"]).encode()),
-        ("ce_specversion", str(row["ce_specversion"]).encode()),
-        ("content-type", str(row["content_type"]).encode()),
+_COLUMNS = (
+    "seq",
+    "id",
+    "aggregatetype",
+    "aggregateid",
+    "type",
+    "payload",
+    "ce_source",
+    "ce_time",
+    "ce_specversion",
+    "content_type",
+    "correlation_id",
+)
+
+
+class PublishError(Exception):
+    """The broker did not acknowledge every row of a relay batch; the rows stay in the outbox."""
+
+
+def _headers(row: Row) -> list[tuple[str, str | bytes | None]]:
+    """The headers Debezium's outbox router (with our additional placements) would send."""
+    _seq, event_id, _topic, _key, event_type, _payload, source, time, specversion, content_type, correlation = row
+    return [
+        ("id", event_id.encode()),
+        ("ce_id", event_id.encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_source", source.encode()),
+        ("ce_time", time.encode()),
+        ("ce_specversion", specversion.encode()),
+        ("content-type", content_type.encode()),
         # Always present (maybe empty), exactly as Debezium's additional placement sends it.
-        ("ce_correlationid", str(row["correlation_id"] or "").encode()),
+        ("ce_correlationid", (correlation or "").encode()),
     ]
-    return headers
 
 
 class OutboxRelay:
-    """Publishes outbox rows in commit order, then deletes them (at-least-once)."""
+    """Publishes outbox rows in commit order, then deletes them (at-least-once).
+
+    The producer is librdkafka's (confluent-kafka) with the Java client's murmur2
+    partitioner, so a key lands on the partition Debezium's Kafka Connect would pick.
+    """
 
     def __init__(
         self,
@@ -101,15 +128,25 @@ class OutboxRelay:
         table: Table,
         bootstrap: str,
         service: str,
-        batch_size: int = 1000,
-        idle_poll_s: float = 0.05,
+        batch_size: int = 2000,
+        idle_poll_s: float = 1.0,
     ) -> None:
         self._engine = engine
         self._table = table
-        self._bootstrap = bootstrap
         self._service = service
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
+        self._producer = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "acks": "all",
+                "enable.idempotence": False,
+                "linger.ms": 2,
+                "partitioner": "murmur2_random",
+                "client.id": f"{service}-outbox-relay",
+            }
+        )
+        self._fetch_query = select(*(table.c[name] for name in _COLUMNS)).order_by(table.c.seq).limit(batch_size)
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -125,49 +162,56 @@ class OutboxRelay:
         self._stopping.set()
         self._wakeup.set()
 
-    def _fetch(self) -> list[dict[str, object]]:
-        query = select(self._table).order_by(self._table.c.seq).limit(self._batch_size)
-        with self._engine.connect() as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
-
     async def run(self) -> None:
         """Relay until stopped; a failed publish is retried, never skipped."""
         self._loop = asyncio.get_running_loop()
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap, acks="all", linger_ms=2, enable_idempotence=False
-        )
-        await producer.start()
         try:
             while True:
-                rows = await asyncio.to_thread(self._fetch)
-                metrics.OUTBOX_PENDING.labels(self._service).set(len(rows))
-                if rows:
-                    await self._publish(producer, rows)
+                self._wakeup.clear()
+                try:
+                    relayed = await asyncio.to_thread(self.relay_once)
+                except PublishError:
+                    log.exception("outbox publish failed; retrying the same rows")
+                    await asyncio.sleep(1.0)
+                    continue
+                if relayed:
                     continue
                 if self._stopping.is_set():
                     return
-                self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll_s * 20)
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll_s)
         finally:
-            await producer.stop()
+            await asyncio.to_thread(self._producer.flush, 10.0)
 
-    async def _publish(self, producer: AIOKafkaProducer, rows: list[dict[str, object]]) -> None:
-        try:
-            futures = [
-                await producer.send(
-                    str(row["aggregatetype"]),
-                    key=str(row["aggregateid"]).encode(),
-                    value=row["payload"],
-                    headers=_headers(row),
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*futures)
-        except Exception:
-            log.exception("outbox publish failed; retrying the same %d rows", len(rows))
-            await asyncio.sleep(1.0)
-            return
-        await asyncio.to_thread(delete_outbox_rows, self._engine, self._table, [int(str(r["seq"])) for r in rows])
+    def relay_once(self) -> int:
+        """Publish the oldest batch of rows, wait for every ack, delete them; returns how many."""
+        with self._engine.connect() as conn:
+            rows = [tuple(row) for row in conn.execute(self._fetch_query)]
+        metrics.OUTBOX_PENDING.labels(self._service).set(len(rows))
+        if not rows:
+            return 0
+        failures: list[str] = []
+
+        def delivered(error: KafkaError | None, _message: object) -> None:
+            if error is not None:
+                failures.append(str(error))
+
+        for row in rows:
+            self._produce(row, delivered)
+        remaining = self._producer.flush(30.0)
+        if failures or remaining:
+            raise PublishError(f"{len(failures)} row(s) not acknowledged, {remaining} still queued: {failures[:3]}")
+        delete_outbox_rows(self._engine, self._table, [row[0] for row in rows])
         self.published += len(rows)
         metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        return len(rows)
+
+    def _produce(self, row: Row, on_delivery: Callable[[KafkaError | None, object], None]) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    row[2], key=row[3].encode(), value=row[5], headers=_headers(row), on_delivery=on_delivery
+                )
+                return
+            except BufferError:  # local queue full: let deliveries drain, then go on
+                self._producer.poll(0.1)

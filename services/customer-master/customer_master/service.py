@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,23 +14,27 @@ from crm_contracts.touchpoints import touchpoint_identity, wrap_touchpoint
 from crmkit.outbox import Outbox
 from crmkit.timeutil import to_timestamp, utcnow
 from google.protobuf.message import Message
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlmodel import Session
 
-from customer_master.domain.identity import IdentityKey, choose_customer, identity_keys
+from customer_master.domain.identity import IdentityKey, identity_keys
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
+from customer_master.domain.resolution import PROFILE_FIELDS, CustomerRecord, Observation, Outcome, Resolver
 from customer_master.models import Base, Customer, IdentityKeyRow, LeadRow
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-9a43-4f57-8d0e-8d6b0c2f7a10")
 
 
 @dataclass(frozen=True)
-class Resolution:
-    """Which customer a touchpoint belongs to, and why."""
+class Touchpoint:
+    """One decoded touchpoint, as the consumer hands it over."""
 
-    customer: Customer
-    created: bool
-    matched_on: str
+    event_id: str
+    event_key: str
+    event_type: str
+    source: str
+    occurred_at: datetime
+    body: Message
 
 
 def new_customer_id() -> str:
@@ -42,63 +47,15 @@ def lead_id_for(event_key: str) -> str:
     return f"lead_{uuid.uuid5(_ID_NAMESPACE, event_key).hex[:24]}"
 
 
-def _profile(customer: Customer) -> CustomerProfile:
-    return CustomerProfile(
-        customer_id=customer.id,
-        name=customer.name,
-        phone_e164=customer.phone_e164,
-        email=customer.email,
-        company=customer.company,
-        region_code=customer.region_code,
-        industry=customer.industry,
-        junk=customer.junk,
-        updated_at=to_timestamp(customer.updated_at),
-        version=customer.version,
-    )
-
-
-_KEYS_BY_VALUE = select(IdentityKeyRow.kind, IdentityKeyRow.value, IdentityKeyRow.customer_id).where(
-    col(IdentityKeyRow.value).in_(bindparam("values", expanding=True))
-)
-
-
-def _find(session: Session, keys: list[IdentityKey]) -> dict[IdentityKey, str]:
-    if not keys:
-        return {}
-    wanted = set(keys)
-    rows = session.connection().execute(_KEYS_BY_VALUE, {"values": sorted({key.value for key in keys})})
-    return {
-        IdentityKey(kind, value): customer_id for kind, value, customer_id in rows if IdentityKey(kind, value) in wanted
-    }
-
-
-def resolve_identity(*, session: Session, keys: list[IdentityKey], now: datetime) -> Resolution:
-    """Find the customer these keys belong to, or create one; bind keys not yet bound."""
-    matches = _find(session, keys)
-    chosen = choose_customer(matches)
-    if chosen is None:
-        customer = Customer(id=new_customer_id(), created_at=now, updated_at=now)
-        session.add(customer)
-        created, matched_on = True, "new"
-    else:
-        found = session.get(Customer, chosen[0])
-        if found is None:
-            raise LookupError(f"identity key points at missing customer {chosen[0]}")
-        customer, created, matched_on = found, False, chosen[1]
-    for key in keys:
-        if key not in matches:
-            session.add(IdentityKeyRow(kind=key.kind, value=key.value, customer_id=customer.id, created_at=now))
-    return Resolution(customer=customer, created=created, matched_on=matched_on)
-
-
-def _apply_profile(customer: Customer, fields: dict[str, str]) -> list[str]:
-    """Fill or refresh golden-record fields from a touchpoint; returns what changed."""
-    changed = []
-    for name, value in fields.items():
-        if value and getattr(customer, name) != value:
-            setattr(customer, name, value)
-            changed.append(name)
-    return changed
+def observe(body: Message) -> Observation:
+    """The identity keys and profile fields one touchpoint carries."""
+    identity = touchpoint_identity(body)
+    if isinstance(body, LeadFormSubmitted):
+        keys = identity_keys(identity, extra_phone=body.phone, extra_email=body.email)
+        return Observation(keys=tuple(keys), profile=_form_fields(body))
+    phone = normalise_phone(identity.phone)
+    profile = {"phone_e164": phone.e164 if phone and phone.is_mobile else "", "email": normalise_email(identity.email)}
+    return Observation(keys=tuple(identity_keys(identity)), profile=profile)
 
 
 def _form_fields(form: LeadFormSubmitted) -> dict[str, str]:
@@ -113,102 +70,142 @@ def _form_fields(form: LeadFormSubmitted) -> dict[str, str]:
     }
 
 
-def _identity_fields(body: Message) -> dict[str, str]:
-    identity = touchpoint_identity(body)
-    phone = normalise_phone(identity.phone)
-    return {"phone_e164": phone.e164 if phone and phone.is_mobile else "", "email": normalise_email(identity.email)}
-
-
-def resolve_touchpoint(
-    *,
-    session: Session,
-    outbox: Outbox,
-    event_id: str,
-    event_key: str,
-    event_type: str,
-    source: str,
-    occurred_at: datetime,
-    body: Message,
-) -> Resolution:
-    """Attribute one touchpoint to a customer; emit resolved, updated and (forms) lead-created."""
-    now = utcnow()
-    form = body if isinstance(body, LeadFormSubmitted) else None
-    keys = identity_keys(
-        touchpoint_identity(body), extra_phone=form.phone if form else "", extra_email=form.email if form else ""
+def _profile(customer: CustomerRecord) -> CustomerProfile:
+    return CustomerProfile(
+        customer_id=customer.id,
+        name=customer.name,
+        phone_e164=customer.phone_e164,
+        email=customer.email,
+        company=customer.company,
+        region_code=customer.region_code,
+        industry=customer.industry,
+        junk=customer.junk,
+        updated_at=to_timestamp(customer.updated_at),
+        version=customer.version,
     )
-    resolution = resolve_identity(session=session, keys=keys, now=now)
-    customer = resolution.customer
-    changed = _apply_profile(customer, _form_fields(form) if form else _identity_fields(body))
-    if changed and not resolution.created:
-        customer.version += 1
-    if changed or resolution.created:
-        customer.updated_at = now
-    session.flush()
-    touchpoint = wrap_touchpoint(
-        event_id=event_id, event_type=event_type, source=source, occurred_at=occurred_at, body=body
+
+
+_CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
+_KEYS = Base.metadata.tables[IdentityKeyRow.__tablename__]
+_LEADS = Base.metadata.tables[LeadRow.__tablename__]
+_KEYS_BY_VALUE = select(_KEYS.c.kind, _KEYS.c.value, _KEYS.c.customer_id).where(
+    _KEYS.c.value.in_(bindparam("values", expanding=True))
+)
+_CUSTOMERS_BY_ID = select(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(bindparam("ids", expanding=True)))
+_UPDATE_CUSTOMER = (
+    update(_CUSTOMERS)
+    .where(_CUSTOMERS.c.id == bindparam("b_id"))
+    .values({name: bindparam(name) for name in (*PROFILE_FIELDS, "version", "updated_at")})
+)
+
+
+def _load(connection: Connection, keys: set[IdentityKey]) -> tuple[dict[IdentityKey, str], dict[str, CustomerRecord]]:
+    """The owners of ``keys`` and those customers' records: two queries for the whole batch."""
+    if not keys:
+        return {}, {}
+    rows = connection.execute(_KEYS_BY_VALUE, {"values": sorted({key.value for key in keys})})
+    owners = {IdentityKey(kind, value): owner for kind, value, owner in rows if IdentityKey(kind, value) in keys}
+    if not owners:
+        return owners, {}
+    found = connection.execute(_CUSTOMERS_BY_ID, {"ids": sorted(set(owners.values()))}).mappings()
+    customers = {row["id"]: CustomerRecord(**row) for row in found}
+    missing = set(owners.values()) - set(customers)
+    if missing:
+        raise LookupError(f"identity keys point at missing customers {sorted(missing)}")
+    return owners, customers
+
+
+def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequence[Touchpoint]) -> list[Outcome]:
+    """Attribute touchpoints to customers in order; emit resolved, updated and (forms) lead-created.
+
+    Loads every key and customer the batch can touch in two queries, resolves in memory,
+    then writes new customers, changed customers, new keys and leads with one executemany each.
+    """
+    now = utcnow()
+    observations = [observe(touchpoint.body) for touchpoint in touchpoints]
+    connection = session.connection()
+    owners, customers = _load(connection, {key for observation in observations for key in observation.keys})
+    resolver = Resolver(key_owners=owners, customers=customers, new_id=new_customer_id)
+    outcomes = []
+    leads: list[dict[str, object]] = []
+    for touchpoint, observation in zip(touchpoints, observations, strict=True):
+        outcome = resolver.resolve(observation, now=now)
+        outcomes.append(outcome)
+        _emit(outbox, touchpoint, outcome)
+        if isinstance(touchpoint.body, LeadFormSubmitted):
+            leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id, now=now))
+    if resolver.created:
+        connection.execute(insert(_CUSTOMERS), [c.as_row() for c in resolver.created.values()])
+    if resolver.changed:
+        connection.execute(_UPDATE_CUSTOMER, [_update_params(c) for c in resolver.changed.values()])
+    if resolver.new_keys:
+        connection.execute(
+            insert(_KEYS),
+            [
+                {"kind": key.kind, "value": key.value, "customer_id": owner, "created_at": now}
+                for key, owner in resolver.new_keys.items()
+            ],
+        )
+    if leads:
+        connection.execute(insert(_LEADS), leads)
+    return outcomes
+
+
+def _update_params(customer: CustomerRecord) -> dict[str, object]:
+    params = {name: getattr(customer, name) for name in (*PROFILE_FIELDS, "version", "updated_at")}
+    params["b_id"] = customer.id
+    return params
+
+
+def _emit(outbox: Outbox, touchpoint: Touchpoint, outcome: Outcome) -> None:
+    customer = outcome.customer
+    wrapped = wrap_touchpoint(
+        event_id=touchpoint.event_id,
+        event_type=touchpoint.event_type,
+        source=touchpoint.source,
+        occurred_at=touchpoint.occurred_at,
+        body=touchpoint.body,
     )
     outbox.emit(
         event_type="crm.customer.resolved",
         key=customer.id,
-        correlation_id=event_id,
+        correlation_id=touchpoint.event_id,
         data=CustomerResolved(
-            touchpoint=touchpoint,
-            customer_id=customer.id,
-            created=resolution.created,
-            matched_on=resolution.matched_on,
+            touchpoint=wrapped, customer_id=customer.id, created=outcome.created, matched_on=outcome.matched_on
         ),
     )
-    if changed or resolution.created:
+    if outcome.changed or outcome.created:
         outbox.emit(
             event_type="crm.customer.updated",
             key=customer.id,
-            correlation_id=event_id,
-            data=CustomerUpdated(profile=_profile(customer), changed_fields=changed),
+            correlation_id=touchpoint.event_id,
+            data=CustomerUpdated(profile=_profile(customer), changed_fields=list(outcome.changed)),
         )
-    if form is not None:
-        _open_lead(
-            session=session,
-            outbox=outbox,
-            customer=customer,
-            form=form,
-            event_id=event_id,
-            event_key=event_key,
-            occurred_at=occurred_at,
-            now=now,
-        )
-    return resolution
 
 
 def _open_lead(
-    *,
-    session: Session,
-    outbox: Outbox,
-    customer: Customer,
-    form: LeadFormSubmitted,
-    event_id: str,
-    event_key: str,
-    occurred_at: datetime,
-    now: datetime,
-) -> None:
-    lead_id = lead_id_for(event_key)
-    session.add(LeadRow(id=lead_id, customer_id=customer.id, source_event_id=event_id, created_at=now))
+    outbox: Outbox, touchpoint: Touchpoint, form: LeadFormSubmitted, customer_id: str, *, now: datetime
+) -> dict[str, object]:
+    """Emit lead-created for a form touchpoint; returns the lead row to insert."""
+    lead_id = lead_id_for(touchpoint.event_key)
     outbox.emit(
         event_type="crm.lead.created",
-        key=customer.id,
-        correlation_id=event_id,
+        key=customer_id,
+        correlation_id=touchpoint.event_id,
         data=LeadCreated(
             lead_id=lead_id,
-            customer_id=customer.id,
-            source_event_id=event_id,
+            customer_id=customer_id,
+            source_event_id=touchpoint.event_id,
             region_code=normalise_region(form.region),
             industry=nfkc(form.industry),
             product_interest=nfkc(form.product_interest),
             company=nfkc(form.company),
             email_domain=email_domain(normalise_email(form.email)),
             dwell_seconds=form.dwell_seconds,
-            submitted_at=to_timestamp(occurred_at),
+            submitted_at=to_timestamp(touchpoint.occurred_at),
         ),
     )
+    return {"id": lead_id, "customer_id": customer_id, "source_event_id": touchpoint.event_id, "created_at": now}
 
 
 def get_customer(*, session: Session, customer_id: str) -> Customer | None:
@@ -220,6 +217,6 @@ def stats(*, session: Session) -> dict[str, int]:
     """Counts for the demo and for operators."""
 
     def count(model: type[Base]) -> int:
-        return session.exec(select(func.count()).select_from(model)).one()
+        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 
     return {"customers": count(Customer), "identity_keys": count(IdentityKeyRow), "leads": count(LeadRow)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from crm_contracts import load_registry
 from crmkit.cloudevents import CloudEvent
 from crmkit.handlers import HandlerContext, Subscription
@@ -16,18 +18,28 @@ TOUCHPOINT_TOPICS = (
 )
 
 
-def handle_touchpoint(ctx: HandlerContext, event: CloudEvent) -> None:
-    """Any touchpoint: attribute it to one customer."""
-    service.resolve_touchpoint(
+def handle_touchpoints(ctx: HandlerContext, events: Sequence[CloudEvent]) -> None:
+    """A run of touchpoints, in order: attribute each to one customer."""
+    service.resolve_touchpoints(
         session=ctx.session,
         outbox=ctx.outbox,
-        event_id=event.id,
-        event_key=event.dedupe_key,
-        event_type=event.type,
-        source=event.source,
-        occurred_at=event.time,
-        body=event.data,
+        touchpoints=[
+            service.Touchpoint(
+                event_id=event.id,
+                event_key=event.dedupe_key,
+                event_type=event.type,
+                source=event.source,
+                occurred_at=event.time,
+                body=event.data,
+            )
+            for event in events
+        ],
     )
+
+
+def handle_touchpoint(ctx: HandlerContext, event: CloudEvent) -> None:
+    """One touchpoint (the runtime's fallback when a batch fails): a batch of one."""
+    handle_touchpoints(ctx, [event])
 
 
 def subscription() -> Subscription:
@@ -35,5 +47,8 @@ def subscription() -> Subscription:
     registry = load_registry()
     types = [t for topic in TOUCHPOINT_TOPICS for t in registry.topic(topic).events]
     return Subscription(
-        group="customer-master", topics=TOUCHPOINT_TOPICS, handlers=dict.fromkeys(types, handle_touchpoint)
+        group="customer-master",
+        topics=TOUCHPOINT_TOPICS,
+        handlers=dict.fromkeys(types, handle_touchpoint),
+        batch=handle_touchpoints,
     )

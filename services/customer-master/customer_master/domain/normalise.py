@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -59,8 +60,12 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalise_phone(raw: str) -> Phone | None:
-    """'０１３９ 8765 4321', '+86 138-1234-5678', '008613812345678' → E.164; None if not a number."""
+    """'０１３９ 8765 4321', '+86 138-1234-5678', '008613812345678' → E.164; None if not a number.
+
+    Cached: parsing is the costliest step of resolving a touchpoint and customers come back.
+    """
     text = nfkc(raw)
     if not text:
         return None

@@ -1,0 +1,123 @@
+"""The applier: one transaction per batch, a batch handler first, per-event isolation on failure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import ConsumerRecord, TopicPartition
+from crm.events.notify.v1.notify_pb2 import NotificationRequested
+from crm_contracts import load_registry
+from crmkit.applier import EventApplier
+from crmkit.cloudevents import CloudEvent
+from crmkit.consumer import next_offsets
+from crmkit.db import Database
+from crmkit.handlers import HandlerContext, Subscription
+from sqlalchemy.orm import registry as orm_registry
+from sqlmodel import Field, SQLModel, select
+
+TOPIC = "crm.notify.v1"
+
+
+class ApplierTestBase(SQLModel, registry=orm_registry()):
+    """Metadata of the test service."""
+
+
+class Seen(ApplierTestBase, table=True):
+    """One row per applied notification request."""
+
+    __tablename__ = "seen"
+    id: str = Field(primary_key=True)
+
+
+def event(event_id: str, *, fail: bool = False) -> CloudEvent:
+    """A notification request; ``fail`` makes the handlers raise for it."""
+    data = NotificationRequested(notification_id=event_id, params={"fail": "yes"} if fail else {})
+    return CloudEvent(
+        id=event_id,
+        source="/test",
+        type="crm.notify.requested",
+        time=datetime(2026, 11, 23, tzinfo=UTC),
+        data=data,
+        topic=TOPIC,
+    )
+
+
+def handle(ctx: HandlerContext, evt: CloudEvent) -> None:
+    """Insert a row; raise for a poisoned request (after writing, to prove the rollback)."""
+    request = evt.data_as(NotificationRequested)
+    ctx.session.add(Seen(id=request.notification_id))
+    ctx.session.flush()
+    if request.params.get("fail"):
+        raise ValueError(f"cannot handle {request.notification_id}")
+
+
+def make_applier(tmp_path: Path, batch_calls: list[int]) -> tuple[EventApplier, Database]:
+    """An applier over a fresh SQLite database whose subscription has a batch handler."""
+
+    def handle_batch(ctx: HandlerContext, events: Sequence[CloudEvent]) -> None:
+        batch_calls.append(len(events))
+        for evt in events:
+            handle(ctx, evt)
+
+    db = Database(f"sqlite:///{tmp_path}/applier.db", ApplierTestBase.metadata)
+    db.create_all()
+    subscription = Subscription(
+        group="applier-test",
+        topics=(TOPIC,),
+        handlers={"crm.notify.requested": handle},
+        ignored=frozenset({"crm.notify.delivered"}),
+        batch=handle_batch,
+    )
+    applier = EventApplier(
+        db=db, registry=load_registry(), subscription=subscription, source="/test", content_type="application/protobuf"
+    )
+    return applier, db
+
+
+def seen(db: Database) -> set[str]:
+    """Ids of the applied requests."""
+    with db.session() as session:
+        return set(session.exec(select(Seen.id)))
+
+
+def test_batch_handler_applies_a_run_in_one_call_and_skips_duplicates(tmp_path: Path) -> None:
+    calls: list[int] = []
+    applier, db = make_applier(tmp_path, calls)
+    first = applier.apply([event("a"), event("b"), event("a")])
+    again = applier.apply([event("b"), event("c")])
+    assert calls == [2, 1]
+    assert (first.applied.total(), first.duplicates.total()) == (2, 1)
+    assert (again.applied.total(), again.duplicates.total()) == (1, 1)
+    assert seen(db) == {"a", "b", "c"}
+
+
+def test_a_failing_batch_is_replayed_event_by_event_to_find_the_culprit(tmp_path: Path) -> None:
+    calls: list[int] = []
+    applier, db = make_applier(tmp_path, calls)
+    result = applier.apply([event("a"), event("b"), event("bad", fail=True), event("d")])
+    assert result.failed_at == 2
+    assert isinstance(result.error, ValueError)
+    assert result.applied.total() == 2  # the prefix, applied again without the culprit
+    assert seen(db) == {"a", "b"}
+    assert calls == [4, 2]  # the whole batch (rolled back), then the prefix
+
+
+def record(topic: str, partition: int, offset: int) -> ConsumerRecord[bytes, bytes]:
+    """A fetched record (only its position matters here)."""
+    return ConsumerRecord(topic, partition, offset, 0, 0, b"k", b"v", None, 1, 1, [])
+
+
+def test_next_offsets_commit_past_handled_records_and_at_the_first_unhandled() -> None:
+    records = [record("t", 0, 5), record("t", 0, 6), record("t", 1, 9), record("t", 1, 10), record("t", 2, 3)]
+    assert next_offsets(records, None) == {
+        TopicPartition("t", 0): 7,
+        TopicPartition("t", 1): 11,
+        TopicPartition("t", 2): 4,
+    }
+    assert next_offsets(records, 3) == {
+        TopicPartition("t", 0): 7,
+        TopicPartition("t", 1): 10,  # halted at offset 10: it is fetched again
+        TopicPartition("t", 2): 3,  # never reached
+    }
