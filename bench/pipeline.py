@@ -1,9 +1,15 @@
 """Pipeline benchmark on the embedded stack (a script, not a test).
 
-Phase 1 pushes touchpoints as fast as the producer can and reports the sustained rate
-through customer-master (first produced → last `customer.resolved` seen). Phase 2 produces
-at a fixed rate and reports end-to-end latency, form touchpoint produced → notification
-delivered, p50/p95/p99. Run: `.venv/bin/python bench/pipeline.py [--burst N] [--rate R --seconds S]`.
+Phase 1 (stage) measures customer-master's capacity: the downstream services are paused
+(SIGSTOP, as if they lagged), a burst is pushed as fast as the producer can, and the rate
+is first produced → last `customer.resolved` seen; then they resume and the whole burst
+must drain. Phase 2 (concurrent) pushes a burst with every service running on the same
+cores. Phase 3 (steady) produces at a fixed rate on the drained stack and reports
+end-to-end latency, form touchpoint produced → notification delivered, p50/p95/p99.
+Phase 4 (chaos) produces at that rate while SIGKILLing each service in turn and starting
+it again, then audits every service's database figures: nothing lost, nothing applied twice.
+Every phase checks that every touchpoint is accounted for.
+Run: `.venv/bin/python bench/pipeline.py [--burst N] [--rate R --seconds S] [--phases ...] [--kill ...]`.
 """
 
 from __future__ import annotations
@@ -13,61 +19,130 @@ import json
 import os
 import platform
 import shutil
+import signal
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted
+from crm_cli.audit import exactly_once, report, service_stats
 from crm_cli.demo import Expected, accounted, is_complete, percentile
-from crm_cli.loadgen import TouchpointProducer, produce_at_rate, touchpoints
+from crm_cli.loadgen import Touch, TouchpointProducer, produce_at_rate, touchpoints
 from crm_cli.observe import Observer
-from crm_cli.stack import Stack, start_stack
+from crm_cli.stack import SERVICES, Stack, start_stack
+
+# The events on a form's way to a notification, in order (each observed on the broker).
+HOPS = (
+    "crm.customer.resolved",
+    "crm.lead.created",
+    "crm.lead.assigned",
+    "crm.notify.requested",
+    "crm.notify.delivered",
+)
+DOWNSTREAM = ("behavior-scoring", "lead-router", "contract", "notify", "search-sync")
 
 
-def _expected(touches: list) -> Expected:  # type: ignore[type-arg]
+def _expected(touches: list[Touch]) -> Expected:
     return Expected(
         touch_ids={t.event_id for t in touches},
         form_ids={t.event_id for t in touches if isinstance(t.data, LeadFormSubmitted)},
     )
 
 
-def burst(stack: Stack, count: int, seed: int) -> dict[str, float]:
-    """Phase 1: as fast as possible; sustained touchpoints/s through customer-master."""
+def _wait(condition: Callable[[], bool], *, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def burst(stack: Stack, count: int, seed: int, *, pause_downstream: bool) -> dict[str, object]:
+    """Push ``count`` touchpoints at once; sustained touchpoints/s through customer-master, then drain."""
     touches = list(touchpoints(count, seed=seed))
     expected = _expected(touches)
     observer = Observer(stack.bootstrap)
     producer = TouchpointProducer(stack.bootstrap)
-    began = time.time()
-    produce_seconds = produce_at_rate(producer, touches, rate=None)
-    deadline = time.monotonic() + 600
-    while accounted(observer.seen, expected)["resolved"] < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    seen = observer.seen
+    paused = [stack.pids[name] for name in DOWNSTREAM] if pause_downstream else []
+    for pid in paused:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        began = time.time()
+        produce_seconds = produce_at_rate(producer, touches, rate=None)
+        _wait(lambda: accounted(observer.seen, expected)["resolved"] >= count, timeout=600)
+    finally:
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
+    resolved_at = observer.seen.last_resolved_at
+    complete = _wait(lambda: is_complete(accounted(observer.seen, expected), expected), timeout=600)
+    drained_at = time.time()
+    resolved = accounted(observer.seen, expected)["resolved"]
     observer.close()
-    resolved = accounted(seen, expected)["resolved"]
     return {
         "touchpoints": count,
         "resolved": resolved,
         "produce_s": round(produce_seconds, 2),
-        "resolved_s": round(seen.last_resolved_at - began, 2),
-        "touchpoints_per_s": round(resolved / max(seen.last_resolved_at - began, 1e-9), 1),
+        "resolved_s": round(resolved_at - began, 2),
+        "touchpoints_per_s": round(resolved / max(resolved_at - began, 1e-9), 1),
+        "all_drained_s": round(drained_at - began, 2),
+        "complete": complete,
     }
 
 
-def steady(stack: Stack, rate: float, seconds: float, seed: int) -> dict[str, float]:
-    """Phase 2: fixed rate; form produced → notification delivered latency."""
+def chaos(stack: Stack, count: int, seed: int, *, rate: float, victims: list[str]) -> dict[str, object]:
+    """Produce at ``rate`` while SIGKILLing each victim in turn and starting it again; then audit.
+
+    Nothing lost: the observer sees every touchpoint through to its end. Nothing applied
+    twice: every service's own database figures moved by exactly what was produced.
+    """
+    specs = {spec.name: spec for spec in SERVICES}
+    before = service_stats(stack)
+    touches = list(touchpoints(count, seed=seed))
+    expected = _expected(touches)
+    observer = Observer(stack.bootstrap)
+    producer = TouchpointProducer(stack.bootstrap)
+    sending = threading.Thread(target=produce_at_rate, args=(producer, touches), kwargs={"rate": rate})
+    sending.start()
+    interval = count / rate / (len(victims) + 1)
+    for name in victims:
+        time.sleep(interval)
+        stack.kill_service(name)
+        stack.start_service(specs[name])
+    sending.join()
+    complete = _wait(lambda: is_complete(accounted(observer.seen, expected), expected), timeout=300)
+    progress = accounted(observer.seen, expected)
+    duplicates = observer.seen.duplicates
+    observer.close()
+    stack.wait_healthy(timeout=90)
+    checks = exactly_once(before, service_stats(stack), touches=touches, assigned_seen=progress["assigned"])
+    return {
+        "touchpoints": count,
+        "rate_per_s": rate,
+        "killed_and_restarted": victims,
+        "complete": complete,
+        "redelivered_events_seen_on_broker": duplicates,
+        "exactly_once": report(checks),
+    }
+
+
+def steady(stack: Stack, rate: float, seconds: float, seed: int) -> dict[str, object]:
+    """Steady phase: fixed rate; form produced → notification delivered latency."""
     touches = list(touchpoints(int(rate * seconds), seed=seed))
     expected = _expected(touches)
     observer = Observer(stack.bootstrap)
     producer = TouchpointProducer(stack.bootstrap)
     produce_at_rate(producer, touches, rate=rate)
-    deadline = time.monotonic() + 300
-    while not is_complete(accounted(observer.seen, expected), expected) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait(lambda: is_complete(accounted(observer.seen, expected), expected), timeout=300)
     seen = observer.seen
     observer.close()
     latencies = sorted(
         (seen.delivered_at[t] - producer.sent_at[t]) * 1000 for t in expected.form_ids if t in seen.delivered_at
     )
+    hops = {}
+    for event_type in HOPS:
+        at = seen.first_seen.get(event_type, {})
+        waits = sorted((at[t] - producer.sent_at[t]) * 1000 for t in expected.form_ids if t in at)
+        hops[event_type] = {"p50_ms": round(percentile(waits, 50), 1), "p99_ms": round(percentile(waits, 99), 1)}
     return {
         "rate_per_s": rate,
         "touchpoints": len(touches),
@@ -77,24 +152,41 @@ def steady(stack: Stack, rate: float, seconds: float, seed: int) -> dict[str, fl
         "p95_ms": round(percentile(latencies, 95), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
         "complete": is_complete(accounted(seen, expected), expected),
+        "form_produced_to": hops,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--burst", type=int, default=10_000, help="touchpoints in phase 1")
-    parser.add_argument("--rate", type=float, default=500.0, help="touchpoints/s in phase 2")
-    parser.add_argument("--seconds", type=float, default=20.0, help="duration of phase 2")
+    parser.add_argument("--burst", type=int, default=10_000, help="touchpoints in each burst phase")
+    parser.add_argument("--rate", type=float, default=500.0, help="touchpoints/s in the steady phase")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of the steady phase")
+    parser.add_argument("--phases", default="stage,concurrent,steady,chaos", help="which phases to run, in order")
+    everyone = ",".join(spec.name for spec in SERVICES)
+    parser.add_argument("--kill", default=everyone, help="services the chaos phase kills, in order")
     parser.add_argument("--var", type=Path, default=Path("var/bench"))
     args = parser.parse_args()
+    phases: dict[str, Callable[[Stack], dict[str, object]]] = {
+        "stage": lambda stack: burst(stack, args.burst, seed=101, pause_downstream=True),
+        "concurrent": lambda stack: burst(stack, args.burst, seed=303, pause_downstream=False),
+        "steady": lambda stack: steady(stack, args.rate, args.seconds, seed=202),
+        "chaos": lambda stack: chaos(stack, args.burst, seed=404, rate=args.rate, victims=victims),
+    }
+    victims = [name.strip() for name in args.kill.split(",") if name.strip()]
+    if set(victims) - {spec.name for spec in SERVICES}:
+        parser.error(f"--kill names unknown services; choose from {[spec.name for spec in SERVICES]}")
+    chosen = [name.strip() for name in args.phases.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(phases))
+    if unknown:
+        parser.error(f"unknown phase(s) {unknown}; choose from {sorted(phases)}")
     shutil.rmtree(args.var, ignore_errors=True)
     stack = start_stack(var=args.var)
     try:
-        result = {
-            "machine": f"{platform.machine()} cores={os.cpu_count()} python={platform.python_version()}",
-            "burst": burst(stack, args.burst, seed=101),
-            "steady": steady(stack, args.rate, args.seconds, seed=202),
+        result: dict[str, object] = {
+            "machine": f"{platform.machine()} cores={os.cpu_count()} python={platform.python_version()}"
         }
+        for name in chosen:
+            result[name] = phases[name](stack)
     finally:
         stack.stop()
     print(json.dumps(result, indent=2))

@@ -35,6 +35,8 @@ class Observed:
     last_resolved_at: float = 0.0
     delivered_at: dict[str, float] = field(default_factory=dict)
     seen_ids: set[str] = field(default_factory=set)
+    # event type → originating touchpoint id → when the first such event was seen (per-hop latency)
+    first_seen: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 class Observer:
@@ -93,6 +95,7 @@ class Observer:
             return
         seen.seen_ids.add(event.id)
         origin = event.correlation_id
+        seen.first_seen.setdefault(event.type, {}).setdefault(origin, now)
         match event.type:
             case "crm.customer.resolved":
                 resolved: CustomerResolved = event.data_as(CustomerResolved)

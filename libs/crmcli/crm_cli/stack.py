@@ -175,21 +175,22 @@ class Stack:
         pending = set(services or self.ports)
         deadline = time.monotonic() + timeout
         last: dict[str, str] = {}
-        while pending and time.monotonic() < deadline:
-            for name in sorted(pending):
-                process = self.processes.get(name)
-                if process is not None and process.poll() is not None:
-                    raise StackError(
-                        f"{name} exited with {process.returncode}; see {self.var / 'log' / (name + '.log')}"
-                    )
-                try:
-                    response = httpx.get(f"{self.url(name)}/health", timeout=2)
-                    last[name] = response.text[:300]
-                    if response.status_code == 200:
-                        pending.discard(name)
-                except httpx.HTTPError as exc:
-                    last[name] = str(exc)
-            time.sleep(0.2)
+        with httpx.Client(timeout=2) as client:
+            while pending and time.monotonic() < deadline:
+                for name in sorted(pending):
+                    process = self.processes.get(name)
+                    if process is not None and process.poll() is not None:
+                        raise StackError(
+                            f"{name} exited with {process.returncode}; see {self.var / 'log' / (name + '.log')}"
+                        )
+                    try:
+                        response = client.get(f"{self.url(name)}/health")
+                        last[name] = response.text[:300]
+                        if response.status_code == 200:
+                            pending.discard(name)
+                    except httpx.HTTPError as exc:
+                        last[name] = str(exc)
+                time.sleep(0.2)
         if pending:
             raise StackError(
                 f"not healthy after {timeout:.0f}s: " + "; ".join(f"{n}: {last.get(n)}" for n in sorted(pending))

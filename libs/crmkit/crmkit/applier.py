@@ -33,10 +33,10 @@ class EventApplier:
     """Applies events in order within one transaction and stops at the first failure.
 
     Optimistic: the whole batch runs in one transaction (through the subscription's batch
-    handler when it has one); if event *k* fails, that transaction is rolled back and events
-    before *k* are applied again in a fresh one, so nothing of the failing event survives.
-    A failing batch handler cannot say which event failed, so the batch is then replayed
-    event by event to find it. No Kafka here: this is the handle → persist step.
+    handler when it has one, with one flush at the end). If it fails, it is rolled back and
+    replayed event by event, each flushed, to find the failing event *k*; then events before
+    *k* are applied again in a fresh transaction, so nothing of the failing event survives.
+    No Kafka here: this is the handle → persist step.
     """
 
     def __init__(
@@ -66,14 +66,18 @@ class EventApplier:
             return prefix
         return ApplyResult(prefix.applied, prefix.duplicates, prefix.emitted, result.failed_at, result.error)
 
-    def _attempt(self, events: Sequence[CloudEvent], *, batched: bool = True) -> ApplyResult:
-        result = self._transaction(events, batched=batched and self._subscription.batch is not None)
-        if result.failed_at is not None and batched and self._subscription.batch is not None:
-            return self._transaction(events, batched=False)  # find which event made the batch fail
+    def _attempt(self, events: Sequence[CloudEvent]) -> ApplyResult:
+        result = self._transaction(events, isolate=False)
+        if result.failed_at is not None:
+            return self._transaction(events, isolate=True)  # find which event made the run fail
         return result
 
-    def _transaction(self, events: Sequence[CloudEvent], *, batched: bool) -> ApplyResult:
-        """One transaction: skip processed events, handle the rest, write ledger and outbox."""
+    def _transaction(self, events: Sequence[CloudEvent], *, isolate: bool) -> ApplyResult:
+        """One transaction: skip processed events, handle the rest, write ledger and outbox.
+
+        Fast (``isolate=False``): the batch handler, or the per-event handlers with one flush
+        at the end. Isolating: per-event handlers, each flushed, so a failure names its event.
+        """
         consumer = self._subscription.group
         tables = self._db.tables
         outbox = Outbox(registry=self._registry, source=self._source, content_type=self._content_type)
@@ -88,14 +92,15 @@ class EventApplier:
                     fresh.append((index, event))
             failed_at = 0
             try:
-                if batched and self._subscription.batch is not None:
+                if not isolate and self._subscription.batch is not None:
                     self._subscription.batch(context, [event for _, event in fresh])
-                    session.flush()
                 else:
                     for index, event in fresh:
                         failed_at = index
                         self._subscription.handlers[event.type](context, event)
-                        session.flush()
+                        if isolate:
+                            session.flush()
+                session.flush()
             except Exception as exc:  # noqa: BLE001 - any handler error is judged by the runtime
                 session.rollback()
                 return ApplyResult(_NOTHING, _NOTHING, 0, failed_at=failed_at, error=exc)

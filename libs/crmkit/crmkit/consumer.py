@@ -124,11 +124,10 @@ class ConsumerRuntime:
 
     async def _loop(self, consumer: AIOKafkaConsumer, dlq: AIOKafkaProducer) -> None:
         while not self._stopping.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=self._settings.consumer_batch_size)
+            records = await self._poll(consumer)
             self.progress.last_poll = time.time()
             self.progress.assigned = len(consumer.assignment())
-            if batches:
-                records = [record for partition in batches.values() for record in partition]
+            if records:
                 halted_at = await self._handle_records(dlq, records)
                 await self._commit(consumer, next_offsets(records, halted_at))
                 if halted_at is not None:
@@ -136,6 +135,17 @@ class ConsumerRuntime:
             self._update_lag(consumer)
 
     # --- steps -----------------------------------------------------------------------
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> list[Record]:
+        """Up to a batch of records, grouped by partition in offset order; lingers briefly on a short poll."""
+        limit = self._settings.consumer_batch_size
+        batches = await consumer.getmany(timeout_ms=200, max_records=limit)
+        fetched = sum(len(records) for records in batches.values())
+        if 0 < fetched < limit and self._settings.consumer_linger_ms > 0:
+            await asyncio.sleep(self._settings.consumer_linger_ms / 1000)
+            for tp, records in (await consumer.getmany(timeout_ms=0, max_records=limit - fetched)).items():
+                batches[tp] = [*batches.get(tp, ()), *records]
+        return [record for records in batches.values() for record in records]
 
     def _decode(self, record: Record) -> CloudEvent | PoisonMessage:
         try:
