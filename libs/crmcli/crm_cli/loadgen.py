@@ -157,6 +157,7 @@ class TouchpointProducer:
                 "enable.idempotence": False,
                 "acks": "all",
                 "linger.ms": 5,
+                "socket.nagle.disable": True,
                 "queue.buffering.max.messages": 1_000_000,
             }
         )

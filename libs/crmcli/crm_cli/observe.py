@@ -49,6 +49,9 @@ class Observer:
                 "group.id": f"observer-{time.time_ns()}",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
+                # The observer times the pipeline: it must not add its own fetch wait (default 500 ms).
+                "fetch.wait.max.ms": 10,
+                "socket.nagle.disable": True,
             }
         )
         registry = load_registry()
@@ -77,7 +80,9 @@ class Observer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for message in self._consumer.consume(num_messages=1000, timeout=0.1):
+            # consume() waits for the full count or the timeout: keep the timeout short so that
+            # the time an event is seen is the time it arrived, not the end of a batch window.
+            for message in self._consumer.consume(num_messages=1000, timeout=0.005):
                 if message.error():
                     continue
                 self._observe(message.topic() or "", message.value(), _header_list(message.headers()))

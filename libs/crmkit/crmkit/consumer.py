@@ -137,14 +137,8 @@ class ConsumerRuntime:
     # --- steps -----------------------------------------------------------------------
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> list[Record]:
-        """Up to a batch of records, grouped by partition in offset order; lingers briefly on a short poll."""
-        limit = self._settings.consumer_batch_size
-        batches = await consumer.getmany(timeout_ms=200, max_records=limit)
-        fetched = sum(len(records) for records in batches.values())
-        if 0 < fetched < limit and self._settings.consumer_linger_ms > 0:
-            await asyncio.sleep(self._settings.consumer_linger_ms / 1000)
-            for tp, records in (await consumer.getmany(timeout_ms=0, max_records=limit - fetched)).items():
-                batches[tp] = [*batches.get(tp, ()), *records]
+        """Up to a batch of records, grouped by partition in offset order."""
+        batches = await consumer.getmany(timeout_ms=200, max_records=self._settings.consumer_batch_size)
         return [record for records in batches.values() for record in records]
 
     def _decode(self, record: Record) -> CloudEvent | PoisonMessage:

@@ -142,6 +142,7 @@ class OutboxRelay:
                 "acks": "all",
                 "enable.idempotence": False,
                 "linger.ms": 2,
+                "socket.nagle.disable": True,
                 "partitioner": "murmur2_random",
                 "client.id": f"{service}-outbox-relay",
             }

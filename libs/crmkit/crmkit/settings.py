@@ -27,9 +27,9 @@ class ServiceSettings(BaseSettings):
     pii_key: str = "embedded-dev-key-change-me"
     consumer_batch_size: int = 500
     consumer_session_timeout_ms: int = 6000
-    consumer_fetch_max_wait_ms: int = 100
-    # After a short poll, wait this long for more records: fewer, larger transactions under load.
-    consumer_linger_ms: int = 15
+    # Tansu answers a waiting fetch only when its wait ends under steady traffic: 20 ms gives
+    # ~9 ms median delivery (100 ms gives ~33 ms) for ~20% of a core of idle broker polling.
+    consumer_fetch_max_wait_ms: int = 20
     handler_max_attempts: int = 3
     handler_backoff_s: float = 0.05
     breaker_window: int = 50

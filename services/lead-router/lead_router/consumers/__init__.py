@@ -7,18 +7,20 @@ from crmkit.cloudevents import CloudEvent
 from crmkit.handlers import HandlerContext, Subscription
 
 from lead_router import service
-from lead_router.domain.routing import RoutingConfig
+from lead_router.domain.rules_yaml import LoadedRules
+from lead_router.runtime import Runtime
 
 
-def subscription(*, config: RoutingConfig, channel: str) -> Subscription:
+def subscription(*, config: LoadedRules | Runtime, channel: str) -> Subscription:
     """The lead-router consumer group; its own lifecycle events on the topic are ignored."""
+    runtime = Runtime.of(config)
 
     def handle_lead_created(ctx: HandlerContext, event: CloudEvent) -> None:
         """Route one new lead."""
         service.route_lead(
             session=ctx.session,
             outbox=ctx.outbox,
-            config=config,
+            config=runtime,
             lead=event.data_as(LeadCreated),
             correlation_id=event.correlation_id or event.id,
             channel=channel,

@@ -1,18 +1,33 @@
-"""Routing decisions: the first matching rule, round-robin among its team's active reps,
-else the pool with a reason code. Every step is written to the trace."""
+"""Entry points kept from the first version: :func:`load_routing` and the region-only :func:`route`.
+
+New code uses :func:`.engine.decide` with a :class:`~.rules.RuleSet` and a
+:class:`~.roster.Roster`. :func:`route` translates the old three-field config onto that
+engine, so both give the same decisions. :func:`load_routing` is the one function in
+``domain/`` that reads a file (the service and its contract test call it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
+from lead_router.domain.engine import RoutingState, decide
+from lead_router.domain.lead import LeadInput
+from lead_router.domain.roster import STATUSES, RepStatus, Roster, Team
+from lead_router.domain.roster import Rep as RosterRep
+from lead_router.domain.rules import Conditions, RuleSet, Target
+from lead_router.domain.rules import Rule as EngineRule
+from lead_router.domain.rules_yaml import LoadedRules, RulesError, parse_rules
+
+RoutingConfigError = RulesError
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Leads whose region code starts with one of ``region_prefixes`` go to ``team``."""
+    """Leads whose region code starts with one of ``region_prefixes`` go to ``team`` (round-robin)."""
 
     name: str
     region_prefixes: tuple[str, ...]
@@ -30,7 +45,7 @@ class Rep:
 
 @dataclass(frozen=True)
 class RoutingConfig:
-    """Rules in order, the roster, and each team's lead."""
+    """Rules in order, the roster, and each team's lead (the first version's config)."""
 
     rules: tuple[Rule, ...]
     reps: tuple[Rep, ...]
@@ -39,7 +54,7 @@ class RoutingConfig:
 
 @dataclass
 class Decision:
-    """Where a lead goes and why: assignee (None = pool), rule, reason code, trace."""
+    """Where a lead goes and why: assignee (None = pool), rule, reason code, trace steps."""
 
     assignee: str | None
     team: str = ""
@@ -47,60 +62,48 @@ class Decision:
     reason_code: str = ""
     trace: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def explanation(self) -> str:
-        """One sentence for people."""
-        if self.assignee:
-            return f"rule {self.rule} matched; round-robin picked {self.assignee} of team {self.team}"
-        return f"returned to pool: {self.reason_code}"
+
+def load_routing(path: Path, *, today: date | None = None) -> LoadedRules:
+    """Read and validate a rules file whose roster is inline (teams/reps); see :mod:`.rules_yaml`."""
+    return parse_rules(path.read_text(encoding="utf-8"), source=str(path), today=today)
 
 
-class RoutingConfigError(ValueError):
-    """The routing file is invalid; the message names the problem."""
-
-
-def load_routing(path: Path) -> RoutingConfig:
-    """Read and validate the routing YAML."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    teams = raw.get("teams") or {}
-    rules = []
-    for item in raw.get("rules") or []:
-        prefixes = item["region_prefix"]
-        prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
-        if item["team"] not in teams:
-            raise RoutingConfigError(f"{path}: rule {item['name']!r} names unknown team {item['team']!r}")
-        rules.append(Rule(name=item["name"], region_prefixes=prefixes, team=item["team"]))
-    reps = tuple(Rep(id=r["id"], team=r["team"], status=r.get("status", "active")) for r in raw.get("reps") or [])
-    return RoutingConfig(rules=tuple(rules), reps=reps, team_leads={k: v.get("lead", "") for k, v in teams.items()})
+def _translate(config: RoutingConfig) -> tuple[RuleSet, Roster]:
+    """The first version's config as a rule set and roster."""
+    reps: dict[str, RosterRep] = {}
+    for rep in config.reps:
+        status: RepStatus = next((s for s in STATUSES if s == rep.status), "deactivated")
+        reps[rep.id] = RosterRep(id=rep.id, team=rep.team, status=status, capacity=10**9)
+    teams = {team: Team(id=team, lead=lead) for team, lead in config.team_leads.items()}
+    for rule in config.rules:
+        teams.setdefault(rule.team, Team(id=rule.team))
+    rules = tuple(
+        EngineRule(name=r.name, conditions=Conditions(regions=r.region_prefixes), target=Target(team=r.team))
+        for r in config.rules
+    )
+    return RuleSet(version="legacy", rules=rules), Roster(teams=teams, reps=reps)
 
 
 def route(config: RoutingConfig, *, region_code: str, cursors: dict[str, int]) -> Decision:
-    """Decide for one lead; ``cursors`` (round-robin position per rule) is advanced in place."""
-    trace: list[dict[str, Any]] = [{"step": "input", "region_code": region_code or None}]
-    for rule in config.rules:
-        if not region_code or not region_code.startswith(rule.region_prefixes):
-            trace.append(
-                {
-                    "step": "rule",
-                    "rule": rule.name,
-                    "matched": False,
-                    "why": "lead has no region" if not region_code else f"region not under {rule.region_prefixes}",
-                }
-            )
-            continue
-        trace.append({"step": "rule", "rule": rule.name, "matched": True})
-        team_reps = [rep for rep in config.reps if rep.team == rule.team]
-        for rep in team_reps:
-            if rep.status != "active":
-                trace.append({"step": "candidate", "rep": rep.id, "skipped": f"status {rep.status}"})
-        eligible = sorted(rep.id for rep in team_reps if rep.status == "active")
-        if not eligible:
-            trace.append({"step": "decision", "outcome": "pool", "reason_code": "no_eligible_rep"})
-            return Decision(assignee=None, team=rule.team, rule=rule.name, reason_code="no_eligible_rep", trace=trace)
-        position = cursors.get(rule.name, 0)
-        assignee = eligible[position % len(eligible)]
-        cursors[rule.name] = position + 1
-        trace.append({"step": "decision", "outcome": "assigned", "assignee": assignee, "strategy": "round_robin"})
-        return Decision(assignee=assignee, team=rule.team, rule=rule.name, trace=trace)
-    trace.append({"step": "decision", "outcome": "pool", "reason_code": "no_rule_matched"})
-    return Decision(assignee=None, reason_code="no_rule_matched", trace=trace)
+    """Decide for one lead by region; ``cursors`` (round-robin position per rule) is advanced in place."""
+    rules, roster = _translate(config)
+    decision = decide(
+        LeadInput(lead_id="-", region=region_code),
+        rules=rules,
+        roster=roster,
+        state=RoutingState(cursors=cursors),
+        now=_EPOCH,
+    )
+    if decision.cursor is not None:
+        cursors[decision.cursor[0]] = decision.cursor[1]
+    steps: list[dict[str, Any]] = [{"step": "input", "region_code": region_code or None}]
+    steps += [{"step": "rule", **attempt.to_dict()} for attempt in decision.trace.rules]
+    steps += [{"step": "candidate", **note.to_dict()} for note in decision.trace.candidates]
+    steps.append({"step": "decision", **decision.trace.decision})
+    return Decision(
+        assignee=decision.assignee,
+        team=decision.team,
+        rule=decision.rule,
+        reason_code=decision.pool_reason,
+        trace=steps,
+    )
