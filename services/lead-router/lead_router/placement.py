@@ -8,6 +8,7 @@ the events on ``crm.lead.v1`` / ``crm.notify.v1`` stay consistent.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -96,15 +97,22 @@ def save_cursor(session: Session, cursor: tuple[str, int] | None) -> None:
     session.connection().execute(_CURSOR_UP if known else _CURSOR_NEW, {"b_rule": rule, "b_position": position})
 
 
-def _add_load(session: Session, rep_id: str, delta: int) -> None:
-    """Change a rep's open-lead count, atomically in SQL and in the transaction's cache."""
+def add_loads(session: Session, deltas: Mapping[str, int]) -> None:
+    """Change reps' open-lead counts, atomically in SQL and in the transaction's cache."""
     counts = _counts(session)
-    known = rep_id in counts.loads
-    counts.loads[rep_id] = max(0, counts.loads.get(rep_id, 0) + delta)
+    known = [{"b_rep": rep, "b_delta": delta} for rep, delta in deltas.items() if rep in counts.loads and delta]
+    new = [{"b_rep": rep, "b_open": max(0, delta)} for rep, delta in deltas.items() if rep not in counts.loads]
+    for rep, delta in deltas.items():
+        counts.loads[rep] = max(0, counts.loads.get(rep, 0) + delta)
     if known:
-        session.connection().execute(_LOAD_UP, {"b_rep": rep_id, "b_delta": delta})
-    else:
-        session.connection().execute(_LOAD_NEW, {"b_rep": rep_id, "b_open": max(0, delta)})
+        session.connection().execute(_LOAD_UP, known)
+    if new:
+        session.connection().execute(_LOAD_NEW, new)
+
+
+def _add_load(session: Session, rep_id: str, delta: int) -> None:
+    """Change one rep's open-lead count."""
+    add_loads(session, {rep_id: delta})
 
 
 def _release(session: Session, row: Lead) -> None:
@@ -137,10 +145,19 @@ def _schedule(
     else:
         last = session.exec(select(func.max(SlaTimerRow.assignment_no)).where(SlaTimerRow.lead_id == row.id)).one()
         number = (last or 0) + 1
+    rows = timer_rows(lead_id=row.id, assignee=assignee, number=number, at=at, policy=policy, escalated=escalated)
+    session.connection().execute(_TIMERS_NEW, rows)
+    return number
+
+
+def timer_rows(
+    *, lead_id: str, assignee: str, number: int, at: datetime, policy: sla.SlaPolicy, escalated: bool
+) -> list[dict[str, object]]:
+    """The SLA timer rows of one assignment (ids deterministic: lead, number, kind)."""
     timers = sla.schedule(
-        lead_id=row.id, assignee_id=assignee, assignment_no=number, assigned_at=at, policy=policy, escalated=escalated
+        lead_id=lead_id, assignee_id=assignee, assignment_no=number, assigned_at=at, policy=policy, escalated=escalated
     )
-    rows = [
+    return [
         {
             "id": t.timer_id,
             "lead_id": t.lead_id,
@@ -153,8 +170,6 @@ def _schedule(
         }
         for t in timers
     ]
-    session.connection().execute(_TIMERS_NEW, rows)
-    return number
 
 
 def assign(
@@ -181,13 +196,43 @@ def assign(
     row.status, row.assignee_id, row.team, row.rule, row.reason_code = "assigned", assignee, move.team, move.rule, ""
     row.decided_at = at
     session.add(row)
+    if facts is None:
+        stored = session.get(LeadFacts, row.id)
+        facts = stored.data if stored else {}
+    emit_assigned(
+        outbox,
+        lead_id=row.id,
+        customer_id=row.customer_id,
+        move=move,
+        number=number,
+        facts=facts,
+        correlation_id=correlation_id,
+        channel=channel,
+        latency_ms=latency_ms,
+    )
+
+
+def emit_assigned(
+    outbox: Outbox,
+    *,
+    lead_id: str,
+    customer_id: str,
+    move: Move,
+    number: int,
+    facts: Mapping[str, object],
+    correlation_id: str,
+    channel: str,
+    latency_ms: int,
+) -> None:
+    """``lead.assigned`` and the notification for the assignee (its id is deterministic per assignment)."""
+    assignee = move.assignee or ""
     outbox.emit(
         event_type="crm.lead.assigned",
-        key=row.customer_id,
+        key=customer_id,
         correlation_id=correlation_id,
         data=LeadAssigned(
-            lead_id=row.id,
-            customer_id=row.customer_id,
+            lead_id=lead_id,
+            customer_id=customer_id,
             assignee_id=assignee,
             team=move.team,
             rule=move.rule,
@@ -195,11 +240,8 @@ def assign(
             latency_ms=latency_ms,
         ),
     )
-    if facts is None:
-        stored = session.get(LeadFacts, row.id)
-        facts = stored.data if stored else {}
     suffix = ":assigned" if number == 1 else f":assigned:{number}"
-    notification_id = f"ntf_{uuid.uuid5(_NOTIFY_NAMESPACE, row.id + suffix).hex[:24]}"
+    notification_id = f"ntf_{uuid.uuid5(_NOTIFY_NAMESPACE, lead_id + suffix).hex[:24]}"
     outbox.emit(
         event_type="crm.notify.requested",
         key=notification_id,
@@ -209,9 +251,9 @@ def assign(
             channel=channel,
             recipient=assignee,
             template="lead_assigned",
-            subject_id=row.id,
+            subject_id=lead_id,
             params={
-                "lead_id": row.id,
+                "lead_id": lead_id,
                 "rule": move.rule,
                 "company": str(facts.get("company") or "-"),
                 "region_code": str(facts.get("region") or "-"),
@@ -227,11 +269,16 @@ def to_pool(*, session: Session, outbox: Outbox, row: Lead, move: Move, at: date
     row.status, row.assignee_id, row.team, row.rule, row.reason_code = "pooled", None, move.team, move.rule, move.reason
     row.decided_at = at
     session.add(row)
+    emit_pooled(outbox, lead_id=row.id, customer_id=row.customer_id, move=move, correlation_id=correlation_id)
+
+
+def emit_pooled(outbox: Outbox, *, lead_id: str, customer_id: str, move: Move, correlation_id: str) -> None:
+    """``lead.returned_to_pool`` with the reason code and its explanation."""
     outbox.emit(
         event_type="crm.lead.returned_to_pool",
-        key=row.customer_id,
+        key=customer_id,
         correlation_id=correlation_id,
         data=LeadReturnedToPool(
-            lead_id=row.id, customer_id=row.customer_id, reason_code=move.reason, detail=move.explanation
+            lead_id=lead_id, customer_id=customer_id, reason_code=move.reason, detail=move.explanation
         ),
     )

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from crm.events.lead.v1.lead_pb2 import LeadCreated
 from crmkit.outbox import Outbox
 from crmkit.timeutil import from_timestamp, utcnow
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, func, select
 
 from lead_router import metrics
-from lead_router.domain.engine import Decision, Step, decide
+from lead_router.domain.engine import Decision, RoutingState, Step, decide
 from lead_router.domain.lead import LeadInput
 from lead_router.domain.rules_yaml import LoadedRules
-from lead_router.models import Lead, LeadFacts
-from lead_router.placement import Move, assign, routing_state, save_cursor, to_pool
+from lead_router.models import Base, Lead, LeadFacts, SlaTimerRow
+from lead_router.placement import (
+    Move,
+    add_loads,
+    emit_assigned,
+    emit_pooled,
+    routing_state,
+    save_cursor,
+    timer_rows,
+)
 from lead_router.runtime import Runtime
 
 
@@ -34,15 +45,6 @@ def facts_of(lead: LeadCreated) -> dict[str, object]:
     return {k: v for k, v in facts.items() if v not in ("", 0) or k == "lead_id"}
 
 
-_OWNER = (
-    select(Lead.assignee_id)
-    .where(col(Lead.customer_id) == bindparam("b_customer"), col(Lead.status) == "assigned")
-    .order_by(col(Lead.decided_at).desc())
-    .limit(1)
-)
-_EXISTS = select(Lead.id).where(col(Lead.id) == bindparam("b_lead"))
-
-
 def current_owner(session: Session, customer_id: str, *, excluding: str = "") -> str:
     """The rep holding the customer's most recent assigned lead, or ``""``."""
     if not customer_id:
@@ -54,36 +56,6 @@ def current_owner(session: Session, customer_id: str, *, excluding: str = "") ->
         .limit(1)
     )
     return session.exec(query).first() or ""
-
-
-_PLACED = "lead_router.placed"
-
-
-def _seen_in_transaction(session: Session) -> dict[str, str]:
-    """Leads routed in this transaction → the customer they belong to (``session.info``, dies with the session)."""
-    placed: dict[str, str] = session.info.setdefault(_PLACED, {})
-    return placed
-
-
-def _owners_in_transaction(session: Session) -> dict[str, str]:
-    """Customers whose lead this transaction assigned → the assignee."""
-    owners: dict[str, str] = session.info.setdefault(_PLACED + ".owners", {})
-    return owners
-
-
-def _already_routed(session: Session, lead_id: str) -> bool:
-    """True if the lead is stored or was routed earlier in this transaction (Core: no autoflush per lead)."""
-    if lead_id in _seen_in_transaction(session):
-        return True
-    return session.connection().execute(_EXISTS, {"b_lead": lead_id}).first() is not None
-
-
-def _owner_of(session: Session, customer_id: str) -> str:
-    """The customer's current owner, counting assignments made earlier in this transaction (Core, no autoflush)."""
-    owners = _owners_in_transaction(session)
-    if customer_id in owners:
-        return owners[customer_id]
-    return str(session.connection().execute(_OWNER, {"b_customer": customer_id}).scalar() or "")
 
 
 def move_of(decision: Decision) -> Move:
@@ -98,6 +70,24 @@ def move_of(decision: Decision) -> Move:
     )
 
 
+@dataclass(frozen=True)
+class NewLead:
+    """A ``lead.created`` event to route, with the touchpoint it came from."""
+
+    lead: LeadCreated
+    correlation_id: str
+
+
+_ROUTED = select(Lead.id).where(col(Lead.id).in_(bindparam("b_ids", expanding=True)))
+_OWNERS = (
+    select(Lead.customer_id, Lead.assignee_id)
+    .where(col(Lead.customer_id).in_(bindparam("b_customers", expanding=True)), col(Lead.status) == "assigned")
+    .order_by(col(Lead.decided_at))
+)
+_LEADS = Base.metadata.tables[Lead.__tablename__]
+_FACTS = Base.metadata.tables[LeadFacts.__tablename__]
+
+
 def route_lead(
     *,
     session: Session,
@@ -107,62 +97,120 @@ def route_lead(
     correlation_id: str,
     channel: str,
 ) -> Decision | None:
-    """Assign one new lead or pool it with a reason; emit the outcome and, if assigned, a notification.
+    """Route one new lead (see :func:`route_new_leads`); ``None`` for a lead already routed."""
+    decisions = route_new_leads(
+        session=session, outbox=outbox, config=config, leads=[NewLead(lead, correlation_id)], channel=channel
+    )
+    return decisions[0] if decisions else None
 
-    Returns ``None`` for a lead already routed (a redelivery).
+
+def route_new_leads(
+    *,
+    session: Session,
+    outbox: Outbox,
+    config: LoadedRules | Runtime,
+    leads: Sequence[NewLead],
+    channel: str,
+) -> list[Decision]:
+    """Assign each new lead or pool it with a reason, in order; emit outcomes and notifications.
+
+    One query finds leads already routed (redeliveries, skipped), one finds current owners;
+    decisions are made in memory against loads and cursors that each decision updates; rows,
+    timers, loads and cursors are written with one statement each.
     """
-    if _already_routed(session, lead.lead_id):
-        return None
     runtime = Runtime.of(config)
     now = utcnow()
-    submitted_at = from_timestamp(lead.submitted_at) if lead.HasField("submitted_at") else now
-    facts = facts_of(lead)
-    owner = _owner_of(session, lead.customer_id)
-    lead_input = LeadInput.from_mapping({**facts, "owner_id": owner} if owner else facts)
-    decision = decide(
-        lead_input,
-        rules=runtime.rules,
-        roster=runtime.roster,
-        state=routing_state(session),
-        now=now,
-        ip_locator=runtime.ip_locator,
-    )
-    save_cursor(session, decision.cursor)
-    latency_ms = max(0, int((now - submitted_at).total_seconds() * 1000))
-    trace = {"trigger": "lead.created", "submitted_at": submitted_at.isoformat(), **decision.trace_dict()}
-    row = Lead(
-        id=lead.lead_id,
-        customer_id=lead.customer_id,
-        status="new",
-        team=decision.team,
-        rule=decision.rule,
-        trace=[trace],
-        submitted_at=submitted_at,
-        decided_at=now,
-        latency_ms=latency_ms,
-    )
-    session.add(LeadFacts(lead_id=lead.lead_id, data=facts))
-    _seen_in_transaction(session)[lead.lead_id] = lead.customer_id
-    if decision.assignee is not None and lead.customer_id:
-        _owners_in_transaction(session)[lead.customer_id] = decision.assignee
-    move = move_of(decision)
-    if decision.assignee is not None:
-        assign(
-            session=session,
-            outbox=outbox,
-            row=row,
-            move=move,
-            at=now,
-            policy=runtime.rules.sla,
-            correlation_id=correlation_id,
-            channel=channel,
-            latency_ms=latency_ms,
-            facts=facts,
+    connection = session.connection()
+    routed = {str(lead_id) for (lead_id,) in connection.execute(_ROUTED, {"b_ids": [n.lead.lead_id for n in leads]})}
+    customers = sorted({n.lead.customer_id for n in leads if n.lead.customer_id})
+    owners = {str(c): str(a) for c, a in connection.execute(_OWNERS, {"b_customers": customers}) if a}
+    state = routing_state(session)
+    loads, cursors = dict(state.loads), dict(state.cursors)
+    decisions: list[Decision] = []
+    lead_rows: list[dict[str, object]] = []
+    fact_rows: list[dict[str, object]] = []
+    timers: list[dict[str, object]] = []
+    load_deltas: Counter[str] = Counter()
+    for item in leads:
+        lead = item.lead
+        if lead.lead_id in routed:
+            continue
+        routed.add(lead.lead_id)
+        facts = facts_of(lead)
+        owner = owners.get(lead.customer_id, "")
+        decision = decide(
+            LeadInput.from_mapping({**facts, "owner_id": owner} if owner else facts),
+            rules=runtime.rules,
+            roster=runtime.roster,
+            state=RoutingState(loads=loads, cursors=cursors),
+            now=now,
+            ip_locator=runtime.ip_locator,
         )
-    else:
-        to_pool(session=session, outbox=outbox, row=row, move=move, at=now, correlation_id=correlation_id)
-    _observe(runtime, decision, latency_ms)
-    return decision
+        if decision.cursor is not None:
+            cursors[decision.cursor[0]] = decision.cursor[1]
+        submitted_at = from_timestamp(lead.submitted_at) if lead.HasField("submitted_at") else now
+        latency_ms = max(0, int((now - submitted_at).total_seconds() * 1000))
+        move = move_of(decision)
+        row: dict[str, object] = {
+            "id": lead.lead_id,
+            "customer_id": lead.customer_id,
+            "status": "pooled",
+            "assignee_id": None,
+            "team": decision.team,
+            "rule": decision.rule,
+            "reason_code": decision.pool_reason,
+            "trace": [{"trigger": "lead.created", "submitted_at": submitted_at.isoformat(), **decision.trace_dict()}],
+            "submitted_at": submitted_at,
+            "decided_at": now,
+            "latency_ms": latency_ms,
+        }
+        if decision.assignee is not None:
+            row.update(status="assigned", assignee_id=decision.assignee, reason_code="")
+            loads[decision.assignee] = loads.get(decision.assignee, 0) + 1
+            load_deltas[decision.assignee] += 1
+            if lead.customer_id:
+                owners[lead.customer_id] = decision.assignee
+            timers += timer_rows(
+                lead_id=lead.lead_id,
+                assignee=decision.assignee,
+                number=1,
+                at=now,
+                policy=runtime.rules.sla,
+                escalated=move.escalated,
+            )
+            emit_assigned(
+                outbox,
+                lead_id=lead.lead_id,
+                customer_id=lead.customer_id,
+                move=move,
+                number=1,
+                facts=facts,
+                correlation_id=item.correlation_id,
+                channel=channel,
+                latency_ms=latency_ms,
+            )
+        else:
+            emit_pooled(
+                outbox,
+                lead_id=lead.lead_id,
+                customer_id=lead.customer_id,
+                move=move,
+                correlation_id=item.correlation_id,
+            )
+        lead_rows.append(row)
+        fact_rows.append({"lead_id": lead.lead_id, "data": facts})
+        decisions.append(decision)
+        _observe(runtime, decision, latency_ms)
+    if lead_rows:
+        connection.execute(insert(_LEADS), lead_rows)
+        connection.execute(insert(_FACTS), fact_rows)
+    if timers:
+        connection.execute(insert(SlaTimerRow), timers)
+    add_loads(session, load_deltas)
+    for rule, position in cursors.items():
+        if state.cursors.get(rule) != position:
+            save_cursor(session, (rule, position))
+    return decisions
 
 
 def _observe(runtime: Runtime, decision: Decision, latency_ms: int) -> None:
