@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer, TopicPartition
 from crm.events.customer.v1.customer_pb2 import CustomerResolved
 from crm.events.lead.v1.lead_pb2 import LeadAssigned, LeadCreated, LeadReturnedToPool
 from crm_contracts import load_registry
@@ -49,8 +49,9 @@ class Observer:
                 "group.id": f"observer-{time.time_ns()}",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
-                # The observer times the pipeline: it must not add its own fetch wait (default 500 ms).
-                "fetch.wait.max.ms": 10,
+                # Events are timed by their records' create time, so the observer's own fetch
+                # wait does not count; 50 ms keeps its polling light on the broker.
+                "fetch.wait.max.ms": 50,
                 "socket.nagle.disable": True,
             }
         )
@@ -80,20 +81,23 @@ class Observer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            # consume() waits for the full count or the timeout: keep the timeout short so that
-            # the time an event is seen is the time it arrived, not the end of a batch window.
-            for message in self._consumer.consume(num_messages=1000, timeout=0.005):
+            for message in self._consumer.consume(num_messages=1000, timeout=0.05):
                 if message.error():
                     continue
-                self._observe(message.topic() or "", message.value(), _header_list(message.headers()))
+                kind, stamp = message.timestamp()
+                at = stamp / 1000 if kind == TIMESTAMP_CREATE_TIME else time.time()
+                self._observe(message.topic() or "", message.value(), _header_list(message.headers()), at=at)
 
-    def _observe(self, topic: str, value: bytes | None, headers: list[tuple[str, bytes]] | None) -> None:
+    def _observe(
+        self, topic: str, value: bytes | None, headers: list[tuple[str, bytes]] | None, *, at: float
+    ) -> None:
+        """Account for one event; ``at`` is when its producer sent it (the record's create time)."""
         try:
             event = decode(registry=self._registry, topic=topic, value=value, headers=headers)
         except PoisonMessage:
             self.seen.undecodable += 1
             return
-        now = time.time()
+        now = at
         seen = self.seen
         if event.id in seen.seen_ids:
             seen.duplicates += 1

@@ -84,6 +84,7 @@ class ConsumerRuntime:
         )
         self._stopping = asyncio.Event()
         self._committed: dict[TopicPartition, int] = {}
+        self._last_commit_attempt = 0.0
         self.progress = Progress()
 
     # --- lifecycle -------------------------------------------------------------------
@@ -123,16 +124,29 @@ class ConsumerRuntime:
                 self.progress.state = "stopped"
 
     async def _loop(self, consumer: AIOKafkaConsumer, dlq: AIOKafkaProducer) -> None:
-        while not self._stopping.is_set():
-            records = await self._poll(consumer)
-            self.progress.last_poll = time.time()
-            self.progress.assigned = len(consumer.assignment())
-            if records:
-                halted_at = await self._handle_records(dlq, records)
-                await self._commit(consumer, next_offsets(records, halted_at))
-                if halted_at is not None:
-                    raise ConsumerHalted(self.progress.halt_reason)
-            self._update_lag(consumer)
+        """Poll, handle, and commit what is handled at most every ``consumer_commit_interval_ms``.
+
+        Deferring the offset commit is safe: it still follows the transactions (and DLQ
+        writes) it covers, and whatever a crash re-delivers is absorbed by the ledger.
+        """
+        handled: dict[TopicPartition, int] = {}
+        interval = self._settings.consumer_commit_interval_ms / 1000
+        try:
+            while not self._stopping.is_set():
+                records = await self._poll(consumer)
+                self.progress.last_poll = time.time()
+                self.progress.assigned = len(consumer.assignment())
+                if records:
+                    halted_at = await self._handle_records(dlq, records)
+                    handled.update(next_offsets(records, halted_at))
+                    if halted_at is not None:
+                        raise ConsumerHalted(self.progress.halt_reason)
+                if handled and time.time() - self._last_commit_attempt >= interval:
+                    handled = await self._commit(consumer, handled)
+                self._update_lag(consumer)
+        finally:
+            if handled:
+                await self._commit(consumer, handled)
 
     # --- steps -----------------------------------------------------------------------
 
@@ -264,19 +278,28 @@ class ConsumerRuntime:
         for topic, count in duplicates.items():
             metrics.EVENTS_DUPLICATE.labels(self._service, topic).inc(count)
 
-    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
-        """Commit every partition's next offset in one request (skipping ones already committed)."""
-        changed = {tp: offset for tp, offset in offsets.items() if self._committed.get(tp) != offset}
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]
+    ) -> dict[TopicPartition, int]:
+        """Commit every partition's next offset in one request; returns what is left to commit.
+
+        A failed commit is kept for the next attempt, except for partitions no longer assigned
+        (their new owner re-reads from the last commit and the ledger absorbs the repeats).
+        """
+        self._last_commit_attempt = time.time()
+        assigned = consumer.assignment()
+        changed = {tp: o for tp, o in offsets.items() if self._committed.get(tp) != o and tp in assigned}
         if not changed:
-            return
+            return {}
         try:
             await consumer.commit(changed)
         except (CommitFailedError, KafkaError) as exc:
-            log.warning("offset commit for %s failed (%s); the ledger absorbs the redelivery", sorted(changed), exc)
-            return
+            log.warning("offset commit for %s failed (%s); retrying with the next commit", sorted(changed), exc)
+            return changed
         self._committed.update(changed)
         self.progress.last_commit = time.time()
         metrics.LAST_COMMIT.labels(self._service).set(self.progress.last_commit)
+        return {}
 
     def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
         assignment = consumer.assignment()

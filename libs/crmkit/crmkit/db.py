@@ -76,6 +76,9 @@ def add_infra_tables(metadata: MetaData) -> InfraTables:
         Column("content_type", String(60), nullable=False),
         Column("correlation_id", Text, nullable=False, default=""),
         Column("created_at", DateTime(timezone=True), nullable=False),
+        # SQLite reuses the highest rowid after a delete unless AUTOINCREMENT: the relay's
+        # watermark needs seq to grow for ever.
+        sqlite_autoincrement=True,
     )
     return InfraTables(ledger=ledger, outbox=outbox)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -17,7 +18,7 @@ from typing import Any, TypeAlias
 from confluent_kafka import KafkaError, Producer
 from crm_contracts import Registry
 from google.protobuf.message import Message
-from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select
 from sqlmodel import Session
 
 from crmkit import metrics
@@ -114,11 +115,26 @@ def _headers(row: Row) -> list[tuple[str, str | bytes | None]]:
     ]
 
 
+def _seq_only_grows(engine: Engine, table: Table) -> bool:
+    """True on SQLite with an AUTOINCREMENT ``seq``: serialised writers and never a reused id."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as conn:
+        ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = ?", (table.name,)).scalar()
+    return "AUTOINCREMENT" in str(ddl or "").upper()
+
+
 class OutboxRelay:
     """Publishes outbox rows in commit order, then deletes them (at-least-once).
 
     The producer is librdkafka's (confluent-kafka) with the Java client's murmur2
     partitioner, so a key lands on the partition Debezium's Kafka Connect would pick.
+
+    On SQLite, writers are serialised, so ``seq`` order is commit order: the relay reads
+    past a watermark and deletes what it published at most every ``delete_every_s``, in
+    one range delete, instead of taking the write lock after every batch. After a crash
+    the undeleted rows are published again (consumers' ledgers absorb them). Elsewhere
+    (PostgreSQL: a lower ``seq`` can commit later) each batch is deleted by its ids.
     """
 
     def __init__(
@@ -130,6 +146,7 @@ class OutboxRelay:
         service: str,
         batch_size: int = 2000,
         idle_poll_s: float = 1.0,
+        delete_every_s: float = 1.0,
     ) -> None:
         self._engine = engine
         self._table = table
@@ -147,7 +164,16 @@ class OutboxRelay:
                 "client.id": f"{service}-outbox-relay",
             }
         )
-        self._fetch_query = select(*(table.c[name] for name in _COLUMNS)).order_by(table.c.seq).limit(batch_size)
+        self._fetch_query = (
+            select(*(table.c[name] for name in _COLUMNS))
+            .where(table.c.seq > bindparam("after"))
+            .order_by(table.c.seq)
+            .limit(batch_size)
+        )
+        self._ordered_commits: bool | None = None  # decided on first use, when the table exists
+        self._delete_every_s = delete_every_s
+        self._published_up_to = 0  # highest seq published and not yet deleted (ordered commits only)
+        self._last_delete = time.monotonic()
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -183,13 +209,15 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_poll_s)
         finally:
             await asyncio.to_thread(self._producer.flush, 10.0)
+            await asyncio.to_thread(self.retire, force=True)
 
     def relay_once(self) -> int:
-        """Publish the oldest batch of rows, wait for every ack, delete them; returns how many."""
+        """Publish the oldest batch of unpublished rows, wait for every ack, retire them; returns how many."""
         with self._engine.connect() as conn:
-            rows = [tuple(row) for row in conn.execute(self._fetch_query)]
+            rows = [tuple(row) for row in conn.execute(self._fetch_query, {"after": self._published_up_to})]
         metrics.OUTBOX_PENDING.labels(self._service).set(len(rows))
         if not rows:
+            self.retire(force=False)
             return 0
         failures: list[str] = []
 
@@ -202,10 +230,26 @@ class OutboxRelay:
         remaining = self._producer.flush(30.0)
         if failures or remaining:
             raise PublishError(f"{len(failures)} row(s) not acknowledged, {remaining} still queued: {failures[:3]}")
-        delete_outbox_rows(self._engine, self._table, [row[0] for row in rows])
+        if self._ordered_commits is None:
+            self._ordered_commits = _seq_only_grows(self._engine, self._table)
+        if self._ordered_commits:
+            self._published_up_to = int(rows[-1][0])
+            self.retire(force=False)
+        else:
+            delete_outbox_rows(self._engine, self._table, [row[0] for row in rows])
         self.published += len(rows)
         metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
+
+    def retire(self, *, force: bool) -> None:
+        """Delete the rows published past the watermark (when due, or now if ``force``)."""
+        if not self._published_up_to:
+            return
+        if not force and time.monotonic() - self._last_delete < self._delete_every_s:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(delete(self._table).where(self._table.c.seq <= self._published_up_to))
+        self._last_delete = time.monotonic()
 
     def _produce(self, row: Row, on_delivery: Callable[[KafkaError | None, object], None]) -> None:
         while True:
