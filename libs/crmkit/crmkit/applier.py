@@ -84,7 +84,8 @@ class EventApplier:
         with self._db.session() as session:
             session.begin()
             context = HandlerContext(session=session, outbox=outbox)
-            seen = already_processed(session, tables.ledger, consumer=consumer, keys=(e.dedupe_key for e in events))
+            connection = session.connection()
+            seen = already_processed(connection, tables.ledger, consumer=consumer, keys=(e.dedupe_key for e in events))
             fresh: list[tuple[int, CloudEvent]] = []
             for index, event in enumerate(events):
                 if event.dedupe_key not in seen:
@@ -105,7 +106,7 @@ class EventApplier:
                 session.rollback()
                 return ApplyResult(_NOTHING, _NOTHING, 0, failed_at=failed_at, error=exc)
             ledger_rows = [_ledger_row(consumer, event) for _, event in fresh]
-            record_processed(session, tables.ledger, ledger_rows)
+            record_processed(connection, tables.ledger, ledger_rows)
             emitted = outbox.write(session, tables.outbox)
             session.commit()
         if emitted and self._on_commit is not None:

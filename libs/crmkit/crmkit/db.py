@@ -6,6 +6,7 @@ database holds its state, its ledger and its outbox, and one transaction covers 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -139,21 +142,26 @@ class Database:
         self.engine.dispose()
 
 
-def already_processed(session: Session, ledger: Table, *, consumer: str, keys: Iterable[str]) -> set[str]:
+def already_processed(connection: Connection, ledger: Table, *, consumer: str, keys: Iterable[str]) -> set[str]:
     """The subset of ``keys`` this consumer has already applied."""
     wanted = list(keys)
     if not wanted:
         return set()
-    rows = session.connection().execute(
-        select(ledger.c.event_key).where(ledger.c.consumer == consumer, ledger.c.event_key.in_(wanted))
+    return set(connection.execute(_processed_query(ledger), {"consumer": consumer, "keys": wanted}).scalars())
+
+
+@functools.cache
+def _processed_query(ledger: Table) -> Select[Any]:
+    """The ledger lookup, built once per table so SQLAlchemy compiles it once."""
+    return select(ledger.c.event_key).where(
+        ledger.c.consumer == bindparam("consumer"), ledger.c.event_key.in_(bindparam("keys", expanding=True))
     )
-    return {row[0] for row in rows}
 
 
-def record_processed(session: Session, ledger: Table, rows: list[dict[str, object]]) -> None:
+def record_processed(connection: Connection, ledger: Table, rows: list[dict[str, object]]) -> None:
     """Write the ledger rows that make a redelivery of these events a no-op (one executemany)."""
     if rows:
-        session.connection().execute(insert(ledger), rows)
+        connection.execute(insert(ledger), rows)
 
 
 def delete_outbox_rows(engine: Engine, outbox: Table, seqs: list[int]) -> None:
