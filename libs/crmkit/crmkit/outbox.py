@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -174,6 +175,7 @@ class OutboxRelay:
         self._delete_every_s = delete_every_s
         self._published_up_to = 0  # highest seq published and not yet deleted (ordered commits only)
         self._last_delete = time.monotonic()
+        self._busy = threading.Lock()  # one publisher at a time: the committing thread or the task
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -183,6 +185,27 @@ class OutboxRelay:
         """Tell the relay a transaction with outbox rows just committed (safe from any thread)."""
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    def publish_now(self) -> None:
+        """Publish from the thread that just committed outbox rows (no hand-off, no wake-up delay).
+
+        If another publish is running, or this one fails, the relay task takes over.
+        """
+        if not self._busy.acquire(blocking=False):
+            self.wake()
+            return
+        try:
+            while self.relay_once():
+                pass
+        except PublishError:
+            log.exception("outbox publish failed; the relay task retries")
+            self.wake()
+        finally:
+            self._busy.release()
+
+    def _relay_when_free(self) -> int:
+        with self._busy:
+            return self.relay_once()
 
     def stop(self) -> None:
         """Finish the current batch and return from run()."""
@@ -196,7 +219,7 @@ class OutboxRelay:
             while True:
                 self._wakeup.clear()
                 try:
-                    relayed = await asyncio.to_thread(self.relay_once)
+                    relayed = await asyncio.to_thread(self._relay_when_free)
                 except PublishError:
                     log.exception("outbox publish failed; retrying the same rows")
                     await asyncio.sleep(1.0)

@@ -72,14 +72,14 @@ class ServiceProcess:
             if settings.outbox_relay == "embedded"
             else None
         )
-        wake = self.relay.wake if self.relay else None
+        publish = self.relay.publish_now if self.relay else None
         self.consumers = [
             ConsumerRuntime(
                 settings=settings,
                 db=db,
                 registry=self.registry,
                 subscription=s,
-                on_commit=(lambda _n: wake()) if wake else None,
+                on_commit=(lambda _n: publish()) if publish else None,
             )
             for s in subscriptions
         ]
