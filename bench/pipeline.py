@@ -156,6 +156,10 @@ def steady(stack: Stack, rate: float, seconds: float, seed: int) -> dict[str, ob
     }
 
 
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(143)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--burst", type=int, default=10_000, help="touchpoints in each burst phase")
@@ -180,6 +184,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown phase(s) {unknown}; choose from {sorted(phases)}")
     shutil.rmtree(args.var, ignore_errors=True)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` stops the stack on kill too
     stack = start_stack(var=args.var)
     try:
         result: dict[str, object] = {

@@ -34,7 +34,7 @@ class Channel(Protocol):
 
 
 class FileChannel:
-    """Appends one JSON line per delivery (fsync'd) to a local file."""
+    """Appends one JSON line per delivery to a local file."""
 
     def __init__(self, path: Path) -> None:
         self._path = path

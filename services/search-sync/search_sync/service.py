@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from crm.events.customer.v1.customer_pb2 import CustomerProfile
-from crmkit.search import SearchIndex
+from crmkit.search import SearchDoc, SearchIndex
 
 REGION_NAMES = {
     "110000": "北京",
@@ -37,6 +39,25 @@ def index_customer(*, index: SearchIndex, profile: CustomerProfile) -> bool:
     return index.upsert(
         doc_id=profile.customer_id, kind="customer", fields=customer_document(profile), version=profile.version
     )
+
+
+def apply_changes(*, index: SearchIndex, changes: Sequence[CustomerProfile | str]) -> None:
+    """Apply profiles (upserts) and absorbed ids (deletes) in order; runs of upserts go in one write."""
+    pending: list[SearchDoc] = []
+    for change in changes:
+        if isinstance(change, CustomerProfile):
+            pending.append(
+                SearchDoc(
+                    doc_id=change.customer_id, kind="customer", fields=customer_document(change), version=change.version
+                )
+            )
+            continue
+        if pending:
+            index.upsert_many(pending)
+            pending = []
+        index.delete(doc_id=change)
+    if pending:
+        index.upsert_many(pending)
 
 
 def remove_customer(*, index: SearchIndex, customer_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerUpdated
 from crmkit.cloudevents import CloudEvent
 from crmkit.handlers import HandlerContext, Subscription
@@ -12,6 +14,18 @@ from search_sync import service
 
 def subscription(*, index: SearchIndex) -> Subscription:
     """The search-sync consumer group."""
+
+    def handle_batch(_ctx: HandlerContext, events: Sequence[CloudEvent]) -> None:
+        """A run of updates and merges, in order."""
+        service.apply_changes(
+            index=index,
+            changes=[
+                event.data_as(CustomerUpdated).profile
+                if event.type == "crm.customer.updated"
+                else event.data_as(CustomerMerged).absorbed_id
+                for event in events
+            ],
+        )
 
     def handle_updated(_ctx: HandlerContext, event: CloudEvent) -> None:
         """Index the new golden record."""
@@ -26,4 +40,5 @@ def subscription(*, index: SearchIndex) -> Subscription:
         topics=("crm.customer.v1",),
         handlers={"crm.customer.updated": handle_updated, "crm.customer.merged": handle_merged},
         ignored=frozenset({"crm.customer.resolved"}),
+        batch=handle_batch,
     )
