@@ -27,7 +27,7 @@ def customer_document(profile: CustomerProfile) -> dict[str, str]:
         "name": profile.name,
         "company": profile.company,
         "region_code": profile.region_code,
-        "region": REGION_NAMES.get(profile.region_code, ""),
+        "region": REGION_NAMES.get(profile.region_code[:2] + "0000", "") if profile.region_code else "",
         "industry": profile.industry,
         "email": profile.email,
         "phone": profile.phone_e164.removeprefix("+86"),

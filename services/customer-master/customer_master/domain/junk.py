@@ -1,0 +1,122 @@
+"""Junk records ('测试', 'demo', 'test', placeholder phones): flagged with the reason, never merged.
+
+Seed 002 §客户数据混乱: test companies and empty or fake phones fill the customer table.
+:func:`junk_reasons` looks at the raw fields and says why a record is junk; an empty tuple
+means it is not. A record is junk when a *field it has* is junk — an empty field alone is
+incompleteness, measured elsewhere, not junk.
+"""
+
+from __future__ import annotations
+
+import re
+
+from customer_master.domain.phones import classify_phone
+from customer_master.domain.text import simplify
+
+# Whole-value junk (after NFKC, lower case, spaces removed).
+JUNK_VALUES = frozenset(
+    {
+        "测试",
+        "测试用户",
+        "测试客户",
+        "测试公司",
+        "测试账号",
+        "test",
+        "testing",
+        "tester",
+        "demo",
+        "演示",
+        "样例",
+        "示例",
+        "sample",
+        "example",
+        "asdf",
+        "asd",
+        "qwe",
+        "qwer",
+        "qwerty",
+        "aaa",
+        "abc",
+        "xxx",
+        "xx",
+        "x",
+        "无",
+        "暂无",
+        "未知",
+        "不详",
+        "null",
+        "none",
+        "nil",
+        "n/a",
+        "na",
+        "-",
+        "--",
+        "...",
+        "?",
+        "??",
+        "1",
+        "11",
+        "111",
+        "123",
+        "1234",
+        "12345",
+        "123456",
+        "哈哈",
+        "呵呵",
+        "嗯",
+        "啊",
+        "随便",
+        "不告诉你",
+        "fake",
+        "dummy",
+        "foo",
+        "bar",
+        "foobar",
+    }
+)
+# Words that mark junk anywhere in a name or company ('测试公司2', 'Demo Corp', 'test_user').
+_JUNK_WORDS = re.compile(r"测试|演示|样例|示例|(?<![a-z])(?:test|demo|dummy|fake|sample)(?![a-z])", re.IGNORECASE)
+_JUNK_EMAIL_DOMAINS = frozenset(
+    {"example.com", "example.org", "example.net", "test.com", "test.cn", "demo.com", "mailinator.com", "localhost"}
+)
+_JUNK_EMAIL_USERS = frozenset({"test", "demo", "fake", "noreply", "no-reply", "null", "asdf", "123", "123456"})
+
+
+def _compact(raw: str) -> str:
+    return "".join(simplify(raw).lower().split())
+
+
+def text_junk_reason(field: str, raw: str) -> str:
+    """Why the text of ``field`` (a name or company) is junk; "" if it looks real or is empty."""
+    text = _compact(raw)
+    if not text:
+        return ""
+    if text in JUNK_VALUES:
+        return f"{field} is a placeholder value {text!r}"
+    if match := _JUNK_WORDS.search(simplify(raw)):
+        return f"{field} contains {match.group(0).lower()!r}"
+    if len(text) >= 3 and len(set(text)) == 1:
+        return f"{field} is one repeated character"
+    return ""
+
+
+def email_junk_reason(email: str) -> str:
+    """Why a normalised e-mail is junk; "" if it looks real or is empty."""
+    if "@" not in email:
+        return ""
+    user, domain = email.rsplit("@", 1)
+    if domain in _JUNK_EMAIL_DOMAINS:
+        return f"email domain {domain} is a test domain"
+    if user in _JUNK_EMAIL_USERS:
+        return f"email user {user!r} is a placeholder"
+    return ""
+
+
+def junk_reasons(*, name: str = "", company: str = "", phone: str = "", email: str = "") -> tuple[str, ...]:
+    """Every reason the record is junk (raw fields), in field order; () for a real-looking record."""
+    reasons = [text_junk_reason("name", name), text_junk_reason("company", company)]
+    classified = classify_phone(phone)
+    if classified.kind == "placeholder":
+        reasons.append(classified.reason)
+    reasons.append(email_junk_reason(simplify(email).lower()))
+    return tuple(reason for reason in reasons if reason)

@@ -1,0 +1,97 @@
+"""Phone classification: mobile, landline, switchboard, placeholder — who a number can identify.
+
+:func:`customer_master.domain.normalise.normalise_phone` gives the E.164 form; this module
+adds what identity needs on top: a landline or switchboard (总机, 400/800 numbers, a number
+with an extension '转 8001') is shared by colleagues and never identifies a person alone,
+and a placeholder ('13800000000', '12345678901', '13888888888') identifies nobody.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from customer_master.domain.normalise import nfkc, normalise_phone
+
+PhoneKind = Literal["mobile", "landline", "switchboard", "placeholder", "invalid", "empty"]
+
+# Numbers people type when a form insists on one (seed 002: empty and fake phones).
+PLACEHOLDER_NUMBERS = frozenset(
+    {
+        "13800000000",
+        "13800138000",
+        "12345678901",
+        "13888888888",
+        "13900000000",
+        "18888888888",
+        "13000000000",
+        "15000000000",
+        "18000000000",
+        "10000000000",
+    }
+)
+_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_SEQUENCES = ("0123456789", "1234567890", "9876543210")
+
+
+@dataclass(frozen=True)
+class PhoneClass:
+    """A classified phone: its E.164 form (if it parses), kind, extension and why it is junk."""
+
+    e164: str
+    kind: PhoneKind
+    extension: str = ""
+    reason: str = ""
+
+    @property
+    def identifies_person(self) -> bool:
+        """Only a real mobile identifies a person on its own."""
+        return self.kind == "mobile"
+
+
+def placeholder_reason(digits: str) -> str:
+    """Why a national number (digits only, no country code) is a placeholder; "" if it is not."""
+    if digits in PLACEHOLDER_NUMBERS:
+        return f"placeholder phone {digits}"
+    if len(digits) >= 7 and len(set(digits)) == 1:
+        return "phone of one repeated digit"
+    if len(digits) == 11 and digits[0] == "1" and len(set(digits[3:])) == 1:
+        return "mobile whose subscriber number is one repeated digit"
+    if len(digits) >= 8 and any(digits in seq * 2 for seq in _SEQUENCES):
+        return "phone of consecutive digits"
+    return ""
+
+
+def _national_digits(text: str) -> str:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) in (11, 10):
+            return digits[len(prefix) :]
+    return digits
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def classify_phone(raw: str) -> PhoneClass:
+    """'138-1234-5678' → mobile; '021-6437 0045转8001' → switchboard; '13800000000' → placeholder."""
+    text = nfkc(raw)
+    if not text:
+        return PhoneClass("", "empty")
+    extension = ""
+    if match := _EXTENSION.search(text):
+        extension, text = match.group(1), text[: match.start()]
+    reason = placeholder_reason(_national_digits(text))
+    phone = normalise_phone(text)
+    if reason:
+        return PhoneClass(phone.e164 if phone else "", "placeholder", extension, reason)
+    if phone is None:
+        return PhoneClass("", "invalid", extension, "not a phone number")
+    if phone.is_mobile and not extension:
+        return PhoneClass(phone.e164, "mobile")
+    kind = phonenumbers.number_type(phonenumbers.parse(phone.e164))
+    shared = extension or kind in (PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.UAN)
+    return PhoneClass(phone.e164, "switchboard" if shared else "landline", extension)

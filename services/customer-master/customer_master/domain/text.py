@@ -1,0 +1,64 @@
+"""Text clean-up shared by the name and company normalisers: NFKC, emoji, traditional → simplified."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import opencc
+
+# Invisible or pictographic characters: emoji, their modifiers and joiners, private use.
+_DROP_CATEGORIES = frozenset({"So", "Sk", "Cf", "Co", "Cs", "Cn", "Me", "Cc"})
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef\u20e3]")
+# Brackets of every width and shape → ASCII parentheses (NFKC already maps （） to ()).
+_BRACKETS = str.maketrans(
+    {
+        "【": "(",
+        "】": ")",
+        "[": "(",
+        "]": ")",
+        "〔": "(",
+        "〕": ")",
+        "［": "(",
+        "］": ")",
+        "「": "(",
+        "」": ")",
+        "『": "(",
+        "』": ")",
+        "〈": "(",
+        "〉": ")",
+        "《": "(",
+        "》": ")",
+        "{": "(",
+        "}": ")",
+        "<": "(",
+        ">": ")",
+        "﹙": "(",
+        "﹚": ")",
+    }
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def strip_emoji(text: str) -> str:
+    """``text`` without emoji, pictographs, joiners and variation selectors."""
+    text = _VARIATION_SELECTORS.sub("", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _DROP_CATEGORIES)
+
+
+def simplify(text: str) -> str:
+    """NFKC, emoji dropped, brackets unified, traditional Chinese → simplified, spaces collapsed."""
+    text = strip_emoji(unicodedata.normalize("NFKC", text)).translate(_BRACKETS)
+    if any("\u3400" <= ch <= "\u9fff" for ch in text):
+        text = _t2s().convert(text)
+    return " ".join(text.split())
+
+
+def is_han(ch: str) -> bool:
+    """Whether ``ch`` is a CJK unified ideograph."""
+    return "\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0002ebef"
