@@ -1,12 +1,10 @@
-"""Pure domain rules of the skeleton services: normalisation, routing, templates, money, scoring."""
+"""Pure domain rules of the skeleton services: normalisation, routing, templates, money."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from behavior_scoring.domain.rules import View, new_product_interest, score
 from contract.domain.money import net_received
 from crm.events.common.v1.identity_pb2 import Identity
 from customer_master.domain.identity import identity_keys
@@ -15,8 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lead_router.domain.routing import Rep, RoutingConfig, Rule, route
 from notify.domain.templates import TemplateError, render
-
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -84,12 +80,3 @@ def test_net_received() -> None:
     assert net_received(amount_fen=10000, fee_fen=60, fx_loss_fen=15) == 9925
     with pytest.raises(ValueError, match="negative money"):
         net_received(amount_fen=-1)
-
-
-def test_new_product_interest_needs_two_views_in_three_days_and_expires_after_72h() -> None:
-    views = [View("v1", T0), View("v2", T0 + timedelta(days=2))]
-    decision = new_product_interest(views, at=T0 + timedelta(days=2))
-    assert decision is not None and decision.expires_at == T0 + timedelta(days=5)
-    assert new_product_interest([View("v1", T0), View("v2", T0 + timedelta(days=4))], at=T0 + timedelta(days=4)) is None
-    assert score([(15, decision.expires_at)], at=decision.expires_at - timedelta(seconds=1)) == 15
-    assert score([(15, decision.expires_at)], at=decision.expires_at) == 0

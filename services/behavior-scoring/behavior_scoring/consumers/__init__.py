@@ -1,37 +1,21 @@
-"""behavior-scoring's consumer: resolved touchpoints → behaviours → tags and scores."""
+"""behavior-scoring's consumer: resolved touchpoints and merges → the scoring engine → ``score_changed``."""
 
 from __future__ import annotations
 
-from crm.events.customer.v1.customer_pb2 import CustomerResolved
-from crm_contracts.touchpoints import touchpoint_body
-from crmkit.cloudevents import CloudEvent
-from crmkit.handlers import HandlerContext, Subscription
-from crmkit.timeutil import from_timestamp
+from crmkit.handlers import Subscription
 
-from behavior_scoring import service
+from behavior_scoring.domain.rulesfile import load_rules
+from behavior_scoring.live import LiveScoring
+from behavior_scoring.mapping import MERGED_TYPE, RESOLVED
 
 
-def handle_resolved(ctx: HandlerContext, event: CloudEvent) -> None:
-    """A touchpoint now has a customer: record it as behaviour and re-evaluate."""
-    resolved: CustomerResolved = event.data_as(CustomerResolved)
-    touchpoint = resolved.touchpoint
-    service.record_behaviour(
-        session=ctx.session,
-        outbox=ctx.outbox,
-        customer_id=resolved.customer_id,
-        event_id=touchpoint.event_id,
-        event_type=touchpoint.type,
-        occurred_at=from_timestamp(touchpoint.occurred_at),
-        body=touchpoint_body(touchpoint),
-        correlation_id=event.correlation_id or touchpoint.event_id,
-    )
-
-
-def subscription() -> Subscription:
-    """The behavior-scoring consumer group (merges are handled by the scoring issue)."""
+def subscription(live: LiveScoring | None = None) -> Subscription:
+    """The behavior-scoring consumer group; ``live`` holds the engine (default rules, wall clock when omitted)."""
+    scoring = live if live is not None else LiveScoring(load_rules())
     return Subscription(
         group="behavior-scoring",
         topics=("crm.customer.v1",),
-        handlers={"crm.customer.resolved": handle_resolved},
-        ignored=frozenset({"crm.customer.merged", "crm.customer.updated"}),
+        handlers={RESOLVED: scoring.handle_one, MERGED_TYPE: scoring.handle_one},
+        ignored=frozenset({"crm.customer.updated"}),
+        batch=scoring.handle_batch,
     )

@@ -115,6 +115,24 @@ _BRACKET_RE = re.compile(r"\(([^()]*)\)")
 _NOISE = re.compile(r"[\s·.,、'\"&\-_/]+")
 
 
+def _latin_edge(a: str, b: str) -> bool:
+    """Whether joining ``a`` and ``b`` would glue two Latin words together."""
+    return bool(a and b) and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum()
+
+
+def _join(*parts: str) -> str:
+    """Concatenate parts, with one space only where two Latin words would otherwise touch."""
+    out = ""
+    for part in filter(None, parts):
+        out += (" " if _latin_edge(out, part) else "") + part
+    return out
+
+
+def _squeeze(text: str) -> str:
+    """Drop spaces and punctuation, except one space between Latin words ('co ltd', not 'coltd')."""
+    return _join(*_NOISE.split(text))
+
+
 @dataclass(frozen=True)
 class CompanyName:
     """A normalised company name."""
@@ -126,10 +144,10 @@ class CompanyName:
 
     @property
     def key(self) -> str:
-        """Equal keys name one legal entity: region, core and branch."""
+        """Equal keys name one legal entity: region, core (spaces ignored) and branch."""
         if not self.core:
             return ""
-        return f"{self.region_code}|{self.core}|{self.branch}"
+        return f"{self.region_code}|{self.core.replace(' ', '')}|{self.branch}"
 
     @property
     def text(self) -> str:
@@ -139,7 +157,10 @@ class CompanyName:
         code, rest = self.branch[:6], self.branch[6:]
         branch = region_name(code) + rest if code.isdigit() and code in NAMES else self.branch
         region = region_name(self.region_code)
-        spellings = (region + self.core + self.legal_form + branch, f"{self.core}({region}){self.legal_form}{branch}")
+        spellings = (
+            _join(region, self.core, self.legal_form, branch),
+            _join(f"{self.core}({region})", self.legal_form, branch),
+        )
         return next((text for text in spellings if normalise_company(text).key == self.key), spellings[0])
 
     @property
@@ -213,7 +234,7 @@ def normalise_company(raw: str) -> CompanyName:
         elif inner not in ("集团", "中国", "china", "总部", "总店", ""):
             continue  # a meaningful qualifier: keep it in the core below
         text = text.replace(f"({qualifier})", " ", 1)
-    text = _NOISE.sub("", text) if any(is_han(ch) for ch in text) else " ".join(_NOISE.sub(" ", text).split())
+    text = _squeeze(text)
     # 'XX有限公司杭州分公司' / 'XX银行徐汇支行': the branch follows the legal form or the head's name.
     if not branch:
         text, found, legal = _split_branch(text)
@@ -222,12 +243,14 @@ def normalise_company(raw: str) -> CompanyName:
     legal_form = legal_form or form
     code, spelling = region_prefix(text)
     if code and spelling not in AMBIGUOUS_LEADS and len(text) - len(spelling) >= 3:
-        text = text[len(spelling) :]
+        text = text[len(spelling) :].strip()
         region_code = _finer(region_code, code)
     elif text.isascii():
         words = text.split(" ")
         if len(words) > 1 and (code := INDEX.get(words[0], "")) and len(words[0]) >= 4:
             text, region_code = " ".join(words[1:]), _finer(region_code, code)
+    if not any(ch.isalnum() for ch in text):  # only brackets or punctuation left: no name at all
+        text = ""
     return CompanyName(core=text, region_code=region_code, branch=branch, legal_form=legal_form)
 
 

@@ -55,7 +55,11 @@ def simplify(text: str) -> str:
     """NFKC, emoji dropped, brackets unified, traditional Chinese → simplified, spaces collapsed."""
     text = strip_emoji(unicodedata.normalize("NFKC", text)).translate(_BRACKETS)
     if any("\u3400" <= ch <= "\u9fff" for ch in text):
-        text = _t2s().convert(text)
+        for _ in range(3):  # some variants convert in two steps (薴 → 苧 → 苎): stop at a fixpoint
+            simpler = _t2s().convert(text)
+            if simpler == text:
+                break
+            text = simpler
     return " ".join(text.split())
 
 
