@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
@@ -150,6 +151,7 @@ def run(process_factory: Callable[[], ServiceProcess]) -> None:
     async def main() -> None:
         process = process_factory()
         configure_logging(process.settings.log_level)
+        sys.setswitchinterval(process.settings.gil_switch_interval_s)
         await process.serve()
 
     asyncio.run(main())
