@@ -19,13 +19,14 @@ from google.protobuf import json_format
 from rich.console import Console
 from rich.table import Table
 
-from crm_cli import route, score
+from crm_cli import dedupe, route, score
 from crm_cli.demo import run_demo
 from crm_cli.stack import Stack, StackError, start_stack
 
 app = typer.Typer(help="CRM backbone: embedded stack, topics, demo.", no_args_is_help=True, add_completion=False)
 app.add_typer(route.app, name="route")
 app.add_typer(score.app, name="score")
+app.command("dedupe")(dedupe.dedupe)
 console = Console(stderr=True)
 VarOption = Annotated[Path, typer.Option("--var", help="Where databases, logs and the stack state live.")]
 

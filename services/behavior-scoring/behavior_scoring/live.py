@@ -28,6 +28,7 @@ import gc
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -43,6 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
+from behavior_scoring import metrics
 from behavior_scoring.domain.engine import Engine
 from behavior_scoring.domain.instants import Duration, Instant, to_datetime, to_instant
 from behavior_scoring.domain.ruleset import RuleSet
@@ -140,6 +142,7 @@ class LiveScoring:
         self.loads = 0
         self._written: dict[str, tuple[object, ...]] = {}
         self._lock = threading.RLock()
+        self._late = metrics.LateCounts()
 
     # ---- consumer ------------------------------------------------------------------------
 
@@ -153,13 +156,19 @@ class LiveScoring:
             connection = ctx.session.connection()
             engine = self._begin(connection, ctx.outbox)
             now = to_instant(self.clock())
+            started = time.perf_counter()
+            applied = 0
             for item in mapped:
                 event = item.event
                 if event is None:
                     continue
+                applied += 1
                 for diff in engine.apply(event, now=now):
                     correlation = item.correlation_id if diff.trigger == event.id else (diff.trigger or "")
                     self._emit(ctx.outbox, diff, correlation)
+            metrics.EVALUATION_SECONDS.labels(path="events").observe(time.perf_counter() - started)
+            metrics.EVENTS_EVALUATED.inc(applied)
+            self._late.sync(engine.counters)
             self._persist(connection, engine, counts)
 
     def handle_one(self, ctx: HandlerContext, event: CloudEvent) -> None:
@@ -181,7 +190,9 @@ class LiveScoring:
         """Fire every timer due by now (each at its own instant); returns how many views changed."""
         with self._lock:
             engine = self._begin(connection, outbox)
+            started = time.perf_counter()
             diffs = [d for d in engine.advance(self.clock()) if d.changed]
+            metrics.EVALUATION_SECONDS.labels(path="timers").observe(time.perf_counter() - started)
             for diff in diffs:
                 self._emit(outbox, diff, diff.trigger or "")
             if prune:
@@ -198,6 +209,8 @@ class LiveScoring:
             engine = Engine(self.rules, lateness=self._lateness)
             connection.execute(insert(STATE), {"id": STATE_ID, "version": 0, "record": _dumps(engine.global_record())})
             self.engine, self.version, self._written = engine, 0, {}
+            self._late.baseline(engine.counters)
+            metrics.reset((), tags=self.rules.tags, pools=self.rules.pools)
         elif self.engine is None or self.version != version:
             record = connection.execute(_RECORD).scalar_one()
             self.engine = self._load(connection, json.loads(record), outbox)
@@ -211,6 +224,8 @@ class LiveScoring:
         self.loads += 1
         records = (json.loads(text) for (text,) in connection.execute(select(CUSTOMERS.c.record)))
         engine = Engine.load(self.rules, global_record, records)
+        self._late.baseline(engine.counters)
+        metrics.reset(engine.published.values(), tags=self.rules.tags, pools=self.rules.pools)
         if global_record["rules"]["digest"] != self.rules.digest:
             log.info("rules changed to %s (%s): every customer recomputed", self.rules.version, self.rules.digest)
             for diff in engine.set_rules(self.rules, now=self.clock()):
@@ -270,6 +285,7 @@ class LiveScoring:
         """Queue ``score_changed`` for a diff that changed something, stamped with the change's event time."""
         if not diff.changed:
             return
+        metrics.observe_diff(diff)
         outbox.emit(
             event_type=SCORE_CHANGED,
             key=diff.customer_id,
