@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -152,6 +153,8 @@ def run(process_factory: Callable[[], ServiceProcess]) -> None:
         process = process_factory()
         configure_logging(process.settings.log_level)
         sys.setswitchinterval(process.settings.gil_switch_interval_s)
+        gc.freeze()  # what start-up built (rules, registry, metadata) is never scanned again
+        gc.set_threshold(process.settings.gc_gen0_threshold, 50, 100)
         await process.serve()
 
     asyncio.run(main())
