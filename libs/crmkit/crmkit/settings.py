@@ -37,8 +37,9 @@ class ServiceSettings(BaseSettings):
     # Python's default 5 ms hand-over made every hop wait behind a busy thread (measured: p99
     # 0.8–1.6 s at 500 touchpoints/s with 5 ms, 0.5–1.0 s with 1 ms).
     gil_switch_interval_s: float = 0.001
-    # Fewer, cheaper garbage collections (start-up objects are frozen): lead-router's p99 at
-    # 300 leads/s went from 369–548 ms to 162–201 ms (bench/route_stream.py); GC pauses were the tail.
+    # Fewer, cheaper garbage collections (start-up objects are frozen). lead-router's p99 at 300
+    # leads/s (bench/route_stream.py): 369–548 ms in 3 runs before, 135–841 ms (median ~275) in 6
+    # after: the runs spread widely, so the gain is likely but not proven.
     gc_gen0_threshold: int = 50_000
     handler_max_attempts: int = 3
     handler_backoff_s: float = 0.05
