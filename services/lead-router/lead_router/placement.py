@@ -110,17 +110,12 @@ def add_loads(session: Session, deltas: Mapping[str, int]) -> None:
         session.connection().execute(_LOAD_NEW, new)
 
 
-def _add_load(session: Session, rep_id: str, delta: int) -> None:
-    """Change one rep's open-lead count."""
-    add_loads(session, {rep_id: delta})
-
-
 def _release(session: Session, row: Lead) -> None:
     """Take the lead off its current rep: free the capacity, cancel pending timers (nothing for a new lead)."""
     if row.status == "new":
         return
     if row.status == "assigned" and row.assignee_id:
-        _add_load(session, row.assignee_id, -1)
+        add_loads(session, {row.assignee_id: -1})
     session.flush()
     session.connection().execute(
         update(SlaTimerRow)
@@ -191,7 +186,7 @@ def assign(
     """
     assignee = move.assignee or ""
     _release(session, row)
-    _add_load(session, assignee, 1)
+    add_loads(session, {assignee: 1})
     number = _schedule(session, row, assignee=assignee, at=at, policy=policy, escalated=move.escalated)
     row.status, row.assignee_id, row.team, row.rule, row.reason_code = "assigned", assignee, move.team, move.rule, ""
     row.decided_at = at
