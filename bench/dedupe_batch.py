@@ -43,10 +43,7 @@ def make_records(n: int, seed: int) -> tuple[list[dict[str, str]], dict[str, str
     """N records and record_id → true person id (junk rows are their own person)."""
     rng = random.Random(seed)
     companies = [
-        (city, short, trade + rng.choice(INDUSTRY))
-        for city, short in CITIES
-        for trade in TRADES
-        for _ in range(40)
+        (city, short, trade + rng.choice(INDUSTRY)) for city, short in CITIES for trade in TRADES for _ in range(40)
     ]
     records: list[dict[str, str]] = []
     truth: dict[str, str] = {}

@@ -57,12 +57,26 @@ def _wait(condition: Callable[[], bool], *, timeout: float) -> bool:
     return condition()
 
 
-def burst(stack: Stack, count: int, seed: int, *, pause_downstream: bool) -> dict[str, object]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes(stack: Stack) -> dict[str, int]:
+    broker = {"broker": stack.broker.pid} if stack.broker is not None else {}
+    return {**broker, **stack.pids}
+
+
+def burst(stack: Stack, count: int, seed: int, *, pause_downstream: bool, linger_ms: int) -> dict[str, object]:
     """Push ``count`` touchpoints at once; sustained touchpoints/s through customer-master, then drain."""
     touches = list(touchpoints(count, seed=seed))
     expected = _expected(touches)
     observer = Observer(stack.bootstrap)
-    producer = TouchpointProducer(stack.bootstrap)
+    producer = TouchpointProducer(stack.bootstrap, linger_ms=linger_ms)
     paused = [stack.pids[name] for name in DOWNSTREAM] if pause_downstream else []
     for pid in paused:
         os.kill(pid, signal.SIGSTOP)
@@ -89,7 +103,7 @@ def burst(stack: Stack, count: int, seed: int, *, pause_downstream: bool) -> dic
     }
 
 
-def chaos(stack: Stack, count: int, seed: int, *, rate: float, victims: list[str]) -> dict[str, object]:
+def chaos(stack: Stack, count: int, seed: int, *, rate: float, victims: list[str], linger_ms: int) -> dict[str, object]:
     """Produce at ``rate`` while SIGKILLing each victim in turn and starting it again; then audit.
 
     Nothing lost: the observer sees every touchpoint through to its end. Nothing applied
@@ -100,7 +114,7 @@ def chaos(stack: Stack, count: int, seed: int, *, rate: float, victims: list[str
     touches = list(touchpoints(count, seed=seed))
     expected = _expected(touches)
     observer = Observer(stack.bootstrap)
-    producer = TouchpointProducer(stack.bootstrap)
+    producer = TouchpointProducer(stack.bootstrap, linger_ms=linger_ms)
     sending = threading.Thread(target=produce_at_rate, args=(producer, touches), kwargs={"rate": rate})
     sending.start()
     interval = count / rate / (len(victims) + 1)
@@ -125,14 +139,19 @@ def chaos(stack: Stack, count: int, seed: int, *, rate: float, victims: list[str
     }
 
 
-def steady(stack: Stack, rate: float, seconds: float, seed: int) -> dict[str, object]:
+def steady(stack: Stack, rate: float, seconds: float, seed: int, *, linger_ms: int) -> dict[str, object]:
     """Steady phase: fixed rate; form produced → notification delivered latency."""
     touches = list(touchpoints(int(rate * seconds), seed=seed))
     expected = _expected(touches)
     observer = Observer(stack.bootstrap)
-    producer = TouchpointProducer(stack.bootstrap)
+    producer = TouchpointProducer(stack.bootstrap, linger_ms=linger_ms)
+    processes = _processes(stack)
+    cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+    began = time.monotonic()
     produce_at_rate(producer, touches, rate=rate)
     _wait(lambda: is_complete(accounted(observer.seen, expected), expected), timeout=300)
+    elapsed = time.monotonic() - began
+    cores = {name: round((_cpu_seconds(pid) - cpu_before[name]) / elapsed, 2) for name, pid in processes.items()}
     seen = observer.seen
     observer.close()
     latencies = sorted(
@@ -153,6 +172,7 @@ def steady(stack: Stack, rate: float, seconds: float, seed: int) -> dict[str, ob
         "p99_ms": round(percentile(latencies, 99), 1),
         "complete": is_complete(accounted(seen, expected), expected),
         "form_produced_to": hops,
+        "cores_used": cores,
     }
 
 
@@ -169,13 +189,24 @@ def main() -> None:
     everyone = ",".join(spec.name for spec in SERVICES)
     parser.add_argument("--kill", default=everyone, help="services the chaos phase kills, in order")
     parser.add_argument("--var", type=Path, default=Path("var/bench"))
+    parser.add_argument(
+        "--linger-ms", type=int, default=50, help="the touchpoint producer's linger (upstream batching)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="CRM_NAME=VALUE",
+        help="a service setting for this run (repeatable), e.g. CRM_CONSUMER_FETCH_MAX_WAIT_MS=100",
+    )
     args = parser.parse_args()
     phases: dict[str, Callable[[Stack], dict[str, object]]] = {
-        "stage": lambda stack: burst(stack, args.burst, seed=101, pause_downstream=True),
-        "concurrent": lambda stack: burst(stack, args.burst, seed=303, pause_downstream=False),
-        "steady": lambda stack: steady(stack, args.rate, args.seconds, seed=202),
-        "chaos": lambda stack: chaos(stack, args.burst, seed=404, rate=args.rate, victims=victims),
+        "stage": lambda stack: burst(stack, args.burst, seed=101, pause_downstream=True, linger_ms=linger),
+        "concurrent": lambda stack: burst(stack, args.burst, seed=303, pause_downstream=False, linger_ms=linger),
+        "steady": lambda stack: steady(stack, args.rate, args.seconds, seed=202, linger_ms=linger),
+        "chaos": lambda stack: chaos(stack, args.burst, seed=404, rate=args.rate, victims=victims, linger_ms=linger),
     }
+    linger = args.linger_ms
     victims = [name.strip() for name in args.kill.split(",") if name.strip()]
     if set(victims) - {spec.name for spec in SERVICES}:
         parser.error(f"--kill names unknown services; choose from {[spec.name for spec in SERVICES]}")
@@ -183,14 +214,20 @@ def main() -> None:
     unknown = sorted(set(chosen) - set(phases))
     if unknown:
         parser.error(f"unknown phase(s) {unknown}; choose from {sorted(phases)}")
+    settings = dict(item.split("=", 1) for item in args.set if "=" in item)
+    if len(settings) != len(args.set) or any(not name.startswith("CRM_") for name in settings):
+        parser.error("--set takes CRM_NAME=VALUE")
     shutil.rmtree(args.var, ignore_errors=True)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so `finally` stops the stack on kill too
-    stack = start_stack(var=args.var)
+    stack = start_stack(var=args.var, extra_env=settings)
     try:
         result: dict[str, object] = {
             "machine": f"{platform.machine()} cores={os.cpu_count()} python={platform.python_version()}"
         }
         for name in chosen:
+            lags = stack.wait_drained()  # each phase starts on a stack with no backlog
+            if any(lags.values()):
+                print(f"warning: {name} starts with backlog {lags}", flush=True)
             result[name] = phases[name](stack)
     finally:
         stack.stop()

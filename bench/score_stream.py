@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -112,13 +113,89 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+def arguments(description: str) -> argparse.Namespace:
+    """The workload options every variant of this benchmark takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--burst", type=int, default=30000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def measure(*, bootstrap: str, recorded: Callable[[], int], burst: int, rate: int, seconds: float) -> None:
+    """Run (a) the burst and (b) the fixed rate against a service already in its group; print both figures.
+
+    ``recorded`` returns how many behaviours the service has recorded (its /stats).
+    """
+    outputs = Outputs(bootstrap, 6)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2, "enable.idempotence": False, "log_level": 0})
+
+    # (a) burst
+    base = recorded()
+    now = datetime.now(UTC)
+    started = time.monotonic()
+    for n in range(burst):
+        send(producer, n, f"b{n // 2}", now + timedelta(seconds=n % 2))
+        if n % 1000 == 0:
+            producer.poll(0)
+    producer.flush()
+    produced_s = time.monotonic() - started
+    wait_for(lambda: recorded() >= base + burst, 600, "the burst to be recorded")
+    burst_s = time.monotonic() - started
+    wait_for(lambda: len(outputs.seen) >= burst // 2, 120, "the burst's score_changed")
+    out_s = time.monotonic() - started
+    print(
+        f"burst: {burst} events produced in {produced_s:.2f} s, all recorded after {burst_s:.2f} s "
+        f"-> {burst / burst_s:,.0f} events/s through one process; "
+        f"{burst // 2} score_changed on the broker after {out_s:.2f} s",
+        flush=True,
+    )
+
+    # (b) fixed rate
+    total = int(rate * seconds)
+    sent: dict[str, int] = {}
+    tick = 0.01
+    per_tick = max(1, round(rate * tick))
+    start = time.monotonic()
+    offset = burst
+    for n in range(total):
+        if n % per_tick == 0:
+            due = start + (n // per_tick) * tick
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            producer.poll(0)
+        customer = f"l{n // 2}"
+        stamp = send(producer, offset + n, customer, datetime.now(UTC))
+        if n % 2 == 1:
+            sent[customer] = stamp
+    producer.flush()
+    achieved = total / (time.monotonic() - start)
+    wait_for(lambda: all(c in outputs.seen for c in sent), 120, "every score_changed")
+    latencies = [float(outputs.seen[c] - t) for c, t in sent.items()]
+    print(
+        f"latency at {achieved:,.0f} events/s offered for {seconds:.0f} s: {len(latencies)} score_changed, "
+        f"event -> score_changed p50 {statistics.median(latencies):.0f} ms, "
+        f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms",
+        flush=True,
+    )
+    outputs.stop.set()
+    outputs.thread.join(timeout=5)
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def main() -> None:
+    args = arguments(__doc__.split("\n", 1)[0])
     var = Path(tempfile.mkdtemp(prefix="score-stream-"))
     broker_port, http_port = free_port(), free_port()
     bootstrap = f"127.0.0.1:{broker_port}"
@@ -148,72 +225,16 @@ def main() -> None:
                 return False
 
         wait_for(healthy, 90, "behavior-scoring /health")
-        outputs = Outputs(bootstrap, 6)
-        producer = Producer(
-            {"bootstrap.servers": bootstrap, "linger.ms": 2, "enable.idempotence": False, "log_level": 0}
+        measure(
+            bootstrap=bootstrap,
+            recorded=lambda: behaviours(client, url),
+            burst=args.burst,
+            rate=args.rate,
+            seconds=args.seconds,
         )
-
-        # (a) burst
-        base = behaviours(client, url)
-        now = datetime.now(UTC)
-        started = time.monotonic()
-        for n in range(args.burst):
-            send(producer, n, f"b{n // 2}", now + timedelta(seconds=n % 2))
-            if n % 1000 == 0:
-                producer.poll(0)
-        producer.flush()
-        produced_s = time.monotonic() - started
-        wait_for(lambda: behaviours(client, url) >= base + args.burst, 600, "the burst to be recorded")
-        burst_s = time.monotonic() - started
-        wait_for(lambda: len(outputs.seen) >= args.burst // 2, 120, "the burst's score_changed")
-        out_s = time.monotonic() - started
-        print(
-            f"burst: {args.burst} events produced in {produced_s:.2f} s, all recorded after {burst_s:.2f} s "
-            f"-> {args.burst / burst_s:,.0f} events/s through one process; "
-            f"{args.burst // 2} score_changed on the broker after {out_s:.2f} s"
-        )
-
-        # (b) fixed rate
-        total = int(args.rate * args.seconds)
-        sent: dict[str, int] = {}
-        tick = 0.01
-        per_tick = max(1, round(args.rate * tick))
-        start = time.monotonic()
-        offset = args.burst
-        for n in range(total):
-            if n % per_tick == 0:
-                due = start + (n // per_tick) * tick
-                delay = due - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                producer.poll(0)
-            customer = f"l{n // 2}"
-            stamp = send(producer, offset + n, customer, datetime.now(UTC))
-            if n % 2 == 1:
-                sent[customer] = stamp
-        producer.flush()
-        achieved = total / (time.monotonic() - start)
-        wait_for(lambda: all(c in outputs.seen for c in sent), 120, "every score_changed")
-        latencies = [float(outputs.seen[c] - t) for c, t in sent.items()]
-        print(
-            f"latency at {achieved:,.0f} events/s offered for {args.seconds:.0f} s: {len(latencies)} score_changed, "
-            f"event -> score_changed p50 {statistics.median(latencies):.0f} ms, "
-            f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms"
-        )
-        outputs.stop.set()
-        outputs.thread.join(timeout=5)
     finally:
-        if service is not None:
-            service.terminate()
-            try:
-                service.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                service.kill()
-        broker.terminate()
-        try:
-            broker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            broker.kill()
+        stop_process(service, 20)
+        stop_process(broker, 10)
         print(f"(logs and database in {var})")
 
 

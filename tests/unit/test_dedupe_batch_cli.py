@@ -120,7 +120,8 @@ def test_bad_csv_rows_name_their_physical_line(tmp_path: Path) -> None:
     [
         ("h.csv", "record_id,nom\n1,x\n", ":1: column 'nom': unknown column"),
         ("h2.csv", "name,phone\n张伟,1\n", ":1: no record_id column"),
-        ("x.xlsx", "", "XLSX input is not supported yet"),
+        ("x.xlsx", "", "not a readable XLSX workbook"),
+        ("x.xls", "", "Excel 97 .xls is not supported"),
         ("x.parquet", "", "unknown input format '.parquet'"),
     ],
 )

@@ -137,12 +137,13 @@ def test_junk_never_shares_a_customer_or_account_with_a_real_record(
 
 
 def test_organisations_the_matcher_only_doubts_become_account_suggestions() -> None:
-    # Same company key, no legal form: the account matcher scores review, so no merge, but
-    # every such record is suggested against the first.
+    # Same company key and legal form but no region (one such name may exist per province):
+    # the account matcher scores review, so no merge, but every such record is suggested
+    # against the first. (With its region, '上海市第六人民医院', it merges: names are unique there.)
     records = [
-        SourceRecord("h1", name="张伟", phone="13812345678", company="上海市第六人民医院"),
-        SourceRecord("h2", name="李娜", phone="13912345678", company="上海市第六人民医院"),
-        SourceRecord("h3", name="王芳", phone="13712345678", company="上海第六人民医院"),
+        SourceRecord("h1", name="张伟", phone="13812345678", company="博远科技有限公司"),
+        SourceRecord("h2", name="李娜", phone="13912345678", company="博远科技有限公司"),
+        SourceRecord("h3", name="王芳", phone="13712345678", company="博远科技 有限公司"),
     ]
     result = resolve(records)
     assert len({a.account_id for a in result.assignments}) == 3

@@ -33,6 +33,9 @@ def test_thresholds_follow_the_seed() -> None:
         ({"phone": "13812345678", "name": "张伟"}, {"phone": "0086 13812345678", "name": "🌸張偉🌸"}),
         ({"phone": "13812345678", "name": "张伟"}, {"phone": "13812345678", "name": "Zhang Wei"}),
         ({"email": "li.na@acme.cn", "name": "李娜"}, {"email": " LI.NA@ACME.CN", "name": "李娜"}),
+        ({"phone": "13812345678"}, {"phone": "138 1234 5678"}),
+        ({"phone": "13812345678", "name": "周先生"}, {"phone": "13812345678", "name": "周杰"}),
+        ({"phone": "13812345678", "name": "吴丽"}, {"phone": "13812345678", "name": "吴莉"}),
     ],
 )
 def test_strong_keys_with_agreement_merge_automatically(a: dict[str, str], b: dict[str, str]) -> None:
@@ -42,12 +45,11 @@ def test_strong_keys_with_agreement_merge_automatically(a: dict[str, str], b: di
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ({"phone": "13812345678"}, {"phone": "138 1234 5678"}),
         ({"email": "li.na@acme.cn"}, {"email": "Li.Na@acme.cn"}),
-        ({"phone": "13812345678", "name": "周先生"}, {"phone": "13812345678", "name": "周杰"}),
+        ({"phone": "13812345678", "name": "王先生"}, {"phone": "13812345678", "name": "周杰"}),
     ],
 )
-def test_one_mobile_or_email_alone_goes_to_review(a: dict[str, str], b: dict[str, str]) -> None:
+def test_an_email_alone_or_a_mobile_with_another_surname_goes_to_review(a: dict[str, str], b: dict[str, str]) -> None:
     assert _decision(a, b) == "review"
 
 
@@ -91,7 +93,8 @@ def test_accounts_by_credit_code_and_full_name() -> None:
     assert _decision({"credit_code": CODE}, {"credit_code": CODE.lower()}, "account") == "auto_merge"
     same = ({"company": "上海华为技术有限公司"}, {"company": "华为技术（上海）有限公司"})
     assert _decision(*same, "account") == "auto_merge"
-    assert _decision({"company": "上海第六人民医院"}, {"company": "上海市第六人民医院"}, "account") == "review"
+    assert _decision({"company": "上海第六人民医院"}, {"company": "上海市第六人民医院"}, "account") == "auto_merge"
+    assert _decision({"company": "第六人民医院"}, {"company": "第六人民医院"}, "account") == "distinct"
 
 
 @pytest.mark.parametrize(

@@ -150,13 +150,15 @@ def touchpoints(
 class TouchpointProducer:
     """Produces touchpoints as CloudEvents (binary mode) with confluent-kafka, the outside client."""
 
-    def __init__(self, bootstrap: str, *, content_type: str = PROTOBUF) -> None:
+    def __init__(self, bootstrap: str, *, content_type: str = PROTOBUF, linger_ms: int = 50) -> None:
         self._producer = Producer(
             {
                 "bootstrap.servers": bootstrap,
                 "enable.idempotence": False,
                 "acks": "all",
-                "linger.ms": 5,
+                # Tansu's in-memory log costs each fetch time in proportion to the record
+                # batches stored (bench/broker_batches.py): an upstream producer should batch.
+                "linger.ms": linger_ms,
                 "socket.nagle.disable": True,
                 "queue.buffering.max.messages": 1_000_000,
             }

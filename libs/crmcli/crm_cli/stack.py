@@ -196,6 +196,31 @@ class Stack:
                 f"not healthy after {timeout:.0f}s: " + "; ".join(f"{n}: {last.get(n)}" for n in sorted(pending))
             )
 
+    def lag(self) -> dict[str, int]:
+        """Each service's consumer lag as its /health reports it (-1 where it did not answer)."""
+        lags: dict[str, int] = {}
+        with httpx.Client(timeout=2) as client:
+            for name in sorted(self.ports):
+                try:
+                    parts = client.get(f"{self.url(name)}/health").json().get("components", [])
+                    lags[name] = sum(int(part.get("lag", 0)) for part in parts)
+                except (httpx.HTTPError, ValueError):
+                    lags[name] = -1
+        return lags
+
+    def wait_drained(self, *, timeout: float = 120.0) -> dict[str, int]:
+        """Block until every service reports zero lag twice in a row; return the last lags seen."""
+        deadline = time.monotonic() + timeout
+        quiet_rounds = 0
+        lags = self.lag()
+        while time.monotonic() < deadline:
+            quiet_rounds = quiet_rounds + 1 if not any(lags.values()) else 0
+            if quiet_rounds >= 2:
+                break
+            time.sleep(0.5)
+            lags = self.lag()
+        return lags
+
     def stop(self, *, timeout: float = 30.0) -> None:
         """SIGTERM every service, wait, then stop the broker."""
         for pid in self.pids.values():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +15,8 @@ from crmkit.db import Database, already_processed, record_processed
 from crmkit.handlers import HandlerContext, Subscription
 from crmkit.outbox import Outbox
 from crmkit.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,12 @@ class EventApplier:
     def _attempt(self, events: Sequence[CloudEvent]) -> ApplyResult:
         result = self._transaction(events, isolate=False)
         if result.failed_at is not None:
+            log.warning(
+                "%s: a run of %d events failed (%r); re-running them one by one",
+                self._subscription.group,
+                len(events),
+                result.error,
+            )
             return self._transaction(events, isolate=True)  # find which event made the run fail
         return result
 

@@ -148,6 +148,7 @@ class OutboxRelay:
         batch_size: int = 2000,
         idle_poll_s: float = 1.0,
         delete_every_s: float = 1.0,
+        min_interval_s: float = 0.0,
     ) -> None:
         self._engine = engine
         self._table = table
@@ -173,6 +174,8 @@ class OutboxRelay:
         )
         self._ordered_commits: bool | None = None  # decided on first use, when the table exists
         self._delete_every_s = delete_every_s
+        self._min_interval_s = min_interval_s
+        self._last_publish = 0.0
         self._published_up_to = 0  # highest seq published and not yet deleted (ordered commits only)
         self._last_delete = time.monotonic()
         self._busy = threading.Lock()  # one publisher at a time: the committing thread or the task
@@ -191,7 +194,7 @@ class OutboxRelay:
 
         If another publish is running, or this one fails, the relay task takes over.
         """
-        if not self._busy.acquire(blocking=False):
+        if self._due_in() > 0 or not self._busy.acquire(blocking=False):
             self.wake()
             return
         try:
@@ -202,6 +205,10 @@ class OutboxRelay:
             self.wake()
         finally:
             self._busy.release()
+
+    def _due_in(self) -> float:
+        """Seconds until the next publish may start (each publish makes a record batch per partition)."""
+        return self._last_publish + self._min_interval_s - time.monotonic()
 
     def _relay_when_free(self) -> int:
         with self._busy:
@@ -218,6 +225,8 @@ class OutboxRelay:
         try:
             while True:
                 self._wakeup.clear()
+                if (delay := self._due_in()) > 0:
+                    await asyncio.sleep(delay)
                 try:
                     relayed = await asyncio.to_thread(self._relay_when_free)
                 except PublishError:
@@ -242,6 +251,7 @@ class OutboxRelay:
         if not rows:
             self.retire(force=False)
             return 0
+        self._last_publish = time.monotonic()
         failures: list[str] = []
 
         def delivered(error: KafkaError | None, _message: object) -> None:

@@ -70,6 +70,7 @@ class ServiceProcess:
                 table=db.tables.outbox,
                 bootstrap=settings.kafka_bootstrap,
                 service=settings.service_name,
+                min_interval_s=settings.outbox_publish_interval_ms / 1000,
             )
             if settings.outbox_relay == "embedded"
             else None

@@ -1,16 +1,15 @@
-"""``crm dedupe`` file handling: read JSONL / CSV, validate rows, run the engine, write OUT and SUG.
+"""``crm dedupe`` file handling: read JSONL / CSV / XLSX, validate rows, run the engine, write OUT and SUG.
 
-INPUT has one record a line (JSONL) or a row under a header (CSV) with any of the columns
+INPUT has one record a line (JSONL) or a row under a header (CSV; XLSX: the first sheet,
+read-only, its first row the header; line numbers are sheet row numbers) with any of the columns
 in :data:`~customer_master.domain.dedupe.FIELDS`; ``record_id`` is required and unique.
 A malformed row is reported as ``FILE:LINE: problem`` and skipped, never silently dropped;
-an unknown CSV header column makes the whole file unusable (:class:`InputError`).
+an unknown header column makes the whole file unusable (:class:`InputError`).
 
 OUT: one JSON line per accepted record, in input order:
 ``{"record_id", "customer_id", "account_id" (null for a consumer or junk), "junk"}``.
 SUG: one JSON line per review-band pair of clusters:
 ``{"kind", "record_ids", "cluster_ids", "score", "evidence": [{"rule", "weight", "detail"}]}``.
-
-XLSX is not read yet: openpyxl is not installed in this workspace; export the sheet as CSV.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import csv
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,12 +108,11 @@ def _jsonl_rows(source: str, handle: IO[str]) -> Iterator[tuple[int, dict[str, A
         yield line, row
 
 
-def _csv_rows(source: str, handle: IO[str]) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    reader = csv.reader(handle)
-    header = next(reader, None)
-    if header is None:
-        return
-    columns = [name.strip() for name in header]
+def _header(source: str, header: Sequence[Any]) -> list[str]:
+    """The column names of a header row; raises :class:`InputError` when it is unusable."""
+    columns = ["" if name is None else str(name).strip() for name in header]
+    while columns and not columns[-1]:  # a sheet's trailing empty header cells
+        columns.pop()
     for column in columns:
         if column not in KNOWN:
             raise InputError(f"{source}:1: column {column!r}: unknown column; known: {', '.join(FIELDS)}")
@@ -123,6 +121,15 @@ def _csv_rows(source: str, handle: IO[str]) -> Iterator[tuple[int, dict[str, Any
     if len(set(columns)) != len(columns):
         twice = sorted({c for c in columns if columns.count(c) > 1})
         raise InputError(f"{source}:1: column {twice[0]!r} appears more than once")
+    return columns
+
+
+def _csv_rows(source: str, handle: IO[str]) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        return
+    columns = _header(source, header)
     while True:
         start = reader.line_num + 1
         try:
@@ -140,16 +147,47 @@ def _csv_rows(source: str, handle: IO[str]) -> Iterator[tuple[int, dict[str, Any
         yield start, dict(zip(columns, cells, strict=True))
 
 
+def _xlsx_rows(source: str, path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    """The first sheet's rows under its header row, by sheet row number."""
+    import zipfile
+
+    import openpyxl  # type: ignore[import-untyped]
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{source}: not a readable XLSX workbook ({exc})") from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            return
+        columns = _header(source, header)
+        for number, cells in enumerate(rows, 2):
+            if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
+                continue
+            extra = [cell for cell in cells[len(columns) :] if cell is not None and str(cell).strip()]
+            if extra:
+                yield number, RowError(source, number, f"{len(extra)} cell(s) beyond the {len(columns)} named columns")
+                continue
+            padded = list(cells[: len(columns)]) + [None] * (len(columns) - len(cells))
+            yield number, dict(zip(columns, padded, strict=True))
+    finally:
+        workbook.close()
+
+
 def input_format(path: Path) -> str:
-    """'jsonl' or 'csv' from the file name; XLSX and others are refused with a reason."""
+    """'jsonl', 'csv' or 'xlsx' from the file name; others (and Excel 97 .xls) are refused with a reason."""
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
     if suffix in (".csv", ".txt"):
         return "csv"
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        raise InputError(f"{path}: XLSX input is not supported yet (openpyxl is not installed); export it as CSV")
-    raise InputError(f"{path}: unknown input format {suffix or '(no suffix)'!r}; use .jsonl or .csv")
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".xls":
+        raise InputError(f"{path}: Excel 97 .xls is not supported; save it as .xlsx or CSV")
+    raise InputError(f"{path}: unknown input format {suffix or '(no suffix)'!r}; use .jsonl, .csv or .xlsx")
 
 
 def load(path: Path, *, encoding: str = "utf-8-sig") -> Loaded:
@@ -158,16 +196,24 @@ def load(path: Path, *, encoding: str = "utf-8-sig") -> Loaded:
     source = str(path)
     loaded = Loaded()
     seen: set[str] = set()
+
+    def accept(rows: Iterator[tuple[int, dict[str, Any] | RowError]]) -> None:
+        for line, row in rows:
+            outcome = row if isinstance(row, RowError) else _record(source, line, row, seen)
+            if isinstance(outcome, RowError):
+                loaded.errors.append(outcome)
+            else:
+                loaded.records.append(outcome)
+                loaded.lines.append(line)
+
     try:
+        if kind == "xlsx":
+            if not path.is_file():
+                raise InputError(f"{source}: cannot read: no such file")
+            accept(_xlsx_rows(source, path))
+            return loaded
         with path.open(encoding=encoding, newline="" if kind == "csv" else None) as handle:
-            rows = _csv_rows(source, handle) if kind == "csv" else _jsonl_rows(source, handle)
-            for line, row in rows:
-                outcome = row if isinstance(row, RowError) else _record(source, line, row, seen)
-                if isinstance(outcome, RowError):
-                    loaded.errors.append(outcome)
-                else:
-                    loaded.records.append(outcome)
-                    loaded.lines.append(line)
+            accept(_csv_rows(source, handle) if kind == "csv" else _jsonl_rows(source, handle))
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: not {encoding} text ({exc.reason}); pass --encoding, e.g. gb18030") from None
     except OSError as exc:

@@ -1,9 +1,11 @@
-"""customer-master's tables: customers, their identity keys, and the leads it opened."""
+"""customer-master's tables: customers (golden records), their keys and source records, accounts, merges, leads."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -13,11 +15,17 @@ class Base(SQLModel, registry=registry()):
 
 
 class Customer(Base, table=True):
-    """The golden record of one customer."""
+    """The golden record of one customer, with per-field provenance.
+
+    ``provenance`` maps a field to the source record that won it: ``record_id``, ``type``,
+    ``source``, ``observed_at`` and the survivorship ``rule``. An absorbed customer keeps
+    its row with ``merged_into`` naming the survivor (until an unmerge restores it).
+    """
 
     __tablename__ = "customers"
 
     id: str = Field(primary_key=True, max_length=40)
+    account_id: str = Field(default="", max_length=40, index=True)
     name: str = ""
     phone_e164: str = ""
     email: str = ""
@@ -26,8 +34,10 @@ class Customer(Base, table=True):
     industry: str = ""
     junk: bool = False
     version: int = 1
+    merged_into: str = Field(default="", max_length=40)
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime
-    updated_at: datetime
+    updated_at: datetime = Field(index=True)
 
 
 class IdentityKeyRow(Base, table=True):
@@ -39,6 +49,72 @@ class IdentityKeyRow(Base, table=True):
     value: str = Field(primary_key=True, max_length=200, index=True)
     customer_id: str = Field(index=True, max_length=40)
     created_at: datetime
+
+
+class BlockKeyRow(Base, table=True):
+    """A blocking key (e.g. name + company key): customers sharing one are compared for duplicates."""
+
+    __tablename__ = "block_keys"
+
+    kind: str = Field(primary_key=True, max_length=40)
+    value: str = Field(primary_key=True, max_length=300, index=True)
+    customer_id: str = Field(primary_key=True, max_length=40, index=True)
+
+
+class SourceRecordRow(Base, table=True):
+    """The fields one touchpoint observed (record id = event id): the evidence behind the golden record."""
+
+    __tablename__ = "source_records"
+
+    id: str = Field(primary_key=True, max_length=200)
+    customer_id: str = Field(index=True, max_length=40)
+    source: str = Field(max_length=200)
+    type: str = Field(max_length=200)
+    observed_at: datetime
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AccountRow(Base, table=True):
+    """An organisation (B2B account); ``block`` is its normalised company key and region."""
+
+    __tablename__ = "accounts"
+
+    id: str = Field(primary_key=True, max_length=40)
+    block: str = Field(max_length=300, unique=True)
+    name: str = ""
+    credit_code: str = Field(default="", max_length=18)
+    region_code: str = Field(default="", max_length=12)
+    created_at: datetime
+
+
+class MergeSuggestionRow(Base, table=True):
+    """A pair of customers that may be one (review band), with the scorer's evidence."""
+
+    __tablename__ = "merge_suggestions"
+
+    id: str = Field(primary_key=True, max_length=40)
+    customer_id: str = Field(index=True, max_length=40)
+    candidate_id: str = Field(index=True, max_length=40)
+    confidence: float
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", max_length=12, index=True)
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class MergeRow(Base, table=True):
+    """One merge, with the snapshot that lets an unmerge restore both customers."""
+
+    __tablename__ = "merges"
+
+    id: str = Field(primary_key=True, max_length=40)
+    survivor_id: str = Field(index=True, max_length=40)
+    absorbed_id: str = Field(index=True, max_length=40)
+    reason: str = ""
+    confidence: float = 1.0
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    merged_at: datetime
+    unmerged_at: datetime | None = None
 
 
 class LeadRow(Base, table=True):

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from crm.events.customer.v1.customer_pb2 import CustomerProfile, CustomerResolved, CustomerUpdated
+from crm.events.customer.v1.customer_pb2 import CustomerResolved, CustomerUpdated
 from crm.events.lead.v1.lead_pb2 import LeadCreated
 from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted
 from crm_contracts.touchpoints import touchpoint_identity, wrap_touchpoint
 from crmkit.outbox import Outbox
 from crmkit.timeutil import to_timestamp, utcnow
 from google.protobuf.message import Message
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
 
+from customer_master import merging
+from customer_master.domain.accounts import account_draft
 from customer_master.domain.identity import IdentityKey, identity_keys
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
-from customer_master.domain.resolution import PROFILE_FIELDS, CustomerRecord, Observation, Outcome, Resolver
-from customer_master.models import Base, Customer, IdentityKeyRow, LeadRow
+from customer_master.domain.resolution import (
+    PROFILE_FIELDS,
+    CustomerRecord,
+    Observation,
+    Outcome,
+    Resolver,
+    SourceMeta,
+)
+from customer_master.models import AccountRow, Base, Customer, IdentityKeyRow, LeadRow, SourceRecordRow
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-9a43-4f57-8d0e-8d6b0c2f7a10")
 
@@ -40,6 +49,11 @@ class Touchpoint:
 def new_customer_id() -> str:
     """An opaque, stable customer id."""
     return f"cus_{uuid.uuid4().hex[:24]}"
+
+
+def new_account_id() -> str:
+    """An opaque, stable account id."""
+    return f"acc_{uuid.uuid4().hex[:24]}"
 
 
 def lead_id_for(event_key: str) -> str:
@@ -70,24 +84,17 @@ def _form_fields(form: LeadFormSubmitted) -> dict[str, str]:
     }
 
 
-def _profile(customer: CustomerRecord) -> CustomerProfile:
-    return CustomerProfile(
-        customer_id=customer.id,
-        name=customer.name,
-        phone_e164=customer.phone_e164,
-        email=customer.email,
-        company=customer.company,
-        region_code=customer.region_code,
-        industry=customer.industry,
-        junk=customer.junk,
-        updated_at=to_timestamp(customer.updated_at),
-        version=customer.version,
-    )
-
-
 _CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
 _KEYS = Base.metadata.tables[IdentityKeyRow.__tablename__]
 _LEADS = Base.metadata.tables[LeadRow.__tablename__]
+_SOURCES = Base.metadata.tables[SourceRecordRow.__tablename__]
+_ACCOUNTS = Base.metadata.tables[AccountRow.__tablename__]
+_SEEN = select(_SOURCES.c.id).where(_SOURCES.c.id.in_(bindparam("ids", expanding=True)))
+_ACCOUNTS_BY_BLOCK = select(_ACCOUNTS.c.block, _ACCOUNTS.c.id).where(
+    _ACCOUNTS.c.block.in_(bindparam("blocks", expanding=True))
+)
+_IDENTIFYING = frozenset({"name", "company", "email", "phone_e164"})
+_WRITTEN = (*PROFILE_FIELDS, "account_id", "provenance", "version", "updated_at")
 _KEYS_BY_VALUE = select(_KEYS.c.kind, _KEYS.c.value, _KEYS.c.customer_id).where(
     _KEYS.c.value.in_(bindparam("values", expanding=True))
 )
@@ -95,7 +102,7 @@ _CUSTOMERS_BY_ID = select(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(bindparam("ids",
 _UPDATE_CUSTOMER = (
     update(_CUSTOMERS)
     .where(_CUSTOMERS.c.id == bindparam("b_id"))
-    .values({name: bindparam(name) for name in (*PROFILE_FIELDS, "version", "updated_at")})
+    .values({name: bindparam(name, type_=_CUSTOMERS.c[name].type) for name in _WRITTEN})
 )
 
 
@@ -118,22 +125,94 @@ def _load(connection: Connection, keys: set[IdentityKey]) -> tuple[dict[Identity
 def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequence[Touchpoint]) -> list[Outcome]:
     """Attribute touchpoints to customers in order; emit resolved, updated and (forms) lead-created.
 
-    Loads every key and customer the batch can touch in two queries, resolves in memory,
-    then writes new customers, changed customers, new keys and leads with one executemany each.
+    Loads every key, customer, already-stored source record and account the batch can touch
+    (one query each), resolves and runs survivorship in memory, then writes customers, keys,
+    source records, accounts and leads with one executemany each. A replayed touchpoint (its
+    source record exists) still resolves but changes, emits and opens nothing. New or renamed customers are
+    then checked for duplicates through their blocking keys (:mod:`customer_master.merging`).
     """
     now = utcnow()
-    observations = [observe(touchpoint.body) for touchpoint in touchpoints]
     connection = session.connection()
+    seen = set(connection.execute(_SEEN, {"ids": sorted({t.event_id for t in touchpoints})}).scalars())
+    observations = []
+    for touchpoint in touchpoints:
+        observation = observe(touchpoint.body)
+        if touchpoint.event_id in seen:
+            observation = Observation(keys=observation.keys)
+        else:
+            seen.add(touchpoint.event_id)
+            meta = SourceMeta(touchpoint.event_id, touchpoint.event_type, touchpoint.source, touchpoint.occurred_at)
+            observation = replace(observation, record=meta)
+        observations.append(observation)
     owners, customers = _load(connection, {key for observation in observations for key in observation.keys})
     resolver = Resolver(key_owners=owners, customers=customers, new_id=new_customer_id)
-    outcomes = []
+    outcomes = [resolver.resolve(observation, now=now) for observation in observations]
+    accounts = _Accounts(connection, outcomes, now=now)
     leads: list[dict[str, object]] = []
-    for touchpoint, observation in zip(touchpoints, observations, strict=True):
-        outcome = resolver.resolve(observation, now=now)
-        outcomes.append(outcome)
+    for touchpoint, observation, outcome in zip(touchpoints, observations, outcomes, strict=True):
+        outcome.customer.account_id = accounts.account_of(outcome.customer)
+        resolver.assign_account(outcome.customer.id, outcome.customer.account_id)
+        if observation.record is None:
+            continue  # a replay: attributed again, but it emits and opens nothing twice
         _emit(outbox, touchpoint, outcome)
         if isinstance(touchpoint.body, LeadFormSubmitted):
             leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id, now=now))
+    _write(connection, resolver, accounts.created, now=now)
+    _write_sources(connection, touchpoints, observations, outcomes)
+    if leads:
+        connection.execute(insert(_LEADS), leads)
+    renamed = {
+        o.customer.id
+        for o in outcomes
+        if o.customer.id not in resolver.created and _IDENTIFYING.intersection(o.changed)
+    }  # a customer created earlier in this batch is checked once, as created
+    merging.find_duplicates(
+        connection=connection,
+        outbox=outbox,
+        customers=[*resolver.created.values(), *(resolver.changed[c] for c in sorted(renamed))],
+        now=now,
+    )
+    return outcomes
+
+
+class _Accounts:
+    """The accounts a batch's customers fall in: loaded in one query, new ones created in memory."""
+
+    def __init__(self, connection: Connection, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+        self._now = now
+        drafts = (account_draft(company=o.customer.company, region_code=o.customer.region_code) for o in outcomes)
+        blocks = sorted({draft.block for draft in drafts if draft is not None})
+        self._ids: dict[str, str] = {}
+        if blocks:
+            self._ids.update(
+                (block, account) for block, account in connection.execute(_ACCOUNTS_BY_BLOCK, {"blocks": blocks})
+            )
+        self.created: list[dict[str, object]] = []
+
+    def account_of(self, customer: CustomerRecord) -> str:
+        """The account id of a customer's company in its region ("" for a consumer or junk)."""
+        draft = account_draft(company=customer.company, region_code=customer.region_code)
+        if draft is None or customer.junk:
+            return ""
+        if draft.block not in self._ids:
+            self._ids[draft.block] = account_id = new_account_id()
+            self.created.append(
+                {
+                    "id": account_id,
+                    "block": draft.block,
+                    "name": draft.name,
+                    "credit_code": draft.credit_code,
+                    "region_code": draft.region_code,
+                    "created_at": self._now,
+                }
+            )
+        return self._ids[draft.block]
+
+
+def _write(connection: Connection, resolver: Resolver, accounts: list[dict[str, object]], *, now: datetime) -> None:
+    """Insert new customers and accounts, update changed customers, bind new keys."""
+    if accounts:
+        connection.execute(insert(_ACCOUNTS), accounts)
     if resolver.created:
         connection.execute(insert(_CUSTOMERS), [c.as_row() for c in resolver.created.values()])
     if resolver.changed:
@@ -146,13 +225,33 @@ def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequen
                 for key, owner in resolver.new_keys.items()
             ],
         )
-    if leads:
-        connection.execute(insert(_LEADS), leads)
-    return outcomes
+
+
+def _write_sources(
+    connection: Connection,
+    touchpoints: Sequence[Touchpoint],
+    observations: Sequence[Observation],
+    outcomes: Sequence[Outcome],
+) -> None:
+    """Keep what each (first-seen) touchpoint observed as its source record."""
+    rows = [
+        {
+            "id": touchpoint.event_id,
+            "customer_id": outcome.customer.id,
+            "source": touchpoint.source,
+            "type": touchpoint.event_type,
+            "observed_at": touchpoint.occurred_at,
+            "fields": {name: value for name, value in observation.profile.items() if value},
+        }
+        for touchpoint, observation, outcome in zip(touchpoints, observations, outcomes, strict=True)
+        if observation.record is not None
+    ]
+    if rows:
+        connection.execute(insert(_SOURCES), rows)
 
 
 def _update_params(customer: CustomerRecord) -> dict[str, object]:
-    params = {name: getattr(customer, name) for name in (*PROFILE_FIELDS, "version", "updated_at")}
+    params = {name: getattr(customer, name) for name in _WRITTEN}
     params["b_id"] = customer.id
     return params
 
@@ -171,7 +270,11 @@ def _emit(outbox: Outbox, touchpoint: Touchpoint, outcome: Outcome) -> None:
         key=customer.id,
         correlation_id=touchpoint.event_id,
         data=CustomerResolved(
-            touchpoint=wrapped, customer_id=customer.id, created=outcome.created, matched_on=outcome.matched_on
+            touchpoint=wrapped,
+            customer_id=customer.id,
+            account_id=customer.account_id,
+            created=outcome.created,
+            matched_on=outcome.matched_on,
         ),
     )
     if outcome.changed or outcome.created:
@@ -179,7 +282,7 @@ def _emit(outbox: Outbox, touchpoint: Touchpoint, outcome: Outcome) -> None:
             event_type="crm.customer.updated",
             key=customer.id,
             correlation_id=touchpoint.event_id,
-            data=CustomerUpdated(profile=_profile(customer), changed_fields=list(outcome.changed)),
+            data=CustomerUpdated(profile=merging.profile_of(customer), changed_fields=list(outcome.changed)),
         )
 
 
@@ -206,17 +309,3 @@ def _open_lead(
         ),
     )
     return {"id": lead_id, "customer_id": customer_id, "source_event_id": touchpoint.event_id, "created_at": now}
-
-
-def get_customer(*, session: Session, customer_id: str) -> Customer | None:
-    """One customer's golden record."""
-    return session.get(Customer, customer_id)
-
-
-def stats(*, session: Session) -> dict[str, int]:
-    """Counts for the demo and for operators."""
-
-    def count(model: type[Base]) -> int:
-        return int(session.execute(select(func.count()).select_from(model)).scalar_one())
-
-    return {"customers": count(Customer), "identity_keys": count(IdentityKeyRow), "leads": count(LeadRow)}

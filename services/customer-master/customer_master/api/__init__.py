@@ -1,19 +1,38 @@
-"""customer-master's REST API for frontends."""
+"""customer-master's REST API for frontends: customers, accounts, merge review, data quality."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 
 from crmkit.db import Database
 from crmkit.search import open_search_index
+from crmkit.timeutil import utcnow
 from fastapi import FastAPI, HTTPException, Query
+from pydantic import BaseModel, Field
 
-from customer_master import service
+from customer_master import merging, views
 from customer_master.settings import Settings
+from customer_master.writer import transaction
+
+
+class MergeRequest(BaseModel):
+    """A reviewer's merge: ``absorbed_id`` lives on as ``survivor_id``."""
+
+    survivor_id: str = Field(min_length=1, max_length=40)
+    absorbed_id: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class UnmergeRequest(BaseModel):
+    """Why a merge is undone."""
+
+    reason: str = Field(default="manual unmerge", min_length=1, max_length=500)
 
 
 def create_app(*, settings: Settings, db: Database) -> FastAPI:
-    """The FastAPI app: customers, search, stats (plus /health and /metrics from the runner)."""
+    """The FastAPI app: customers, accounts, merges, data quality, search, stats (plus /health and /metrics)."""
     app = FastAPI(title="customer-master", version="1")
     search_index = open_search_index(settings.search_url)  # one connection for the app, not one per request
 
@@ -30,17 +49,75 @@ def create_app(*, settings: Settings, db: Database) -> FastAPI:
 
     @app.get("/customers/{customer_id}")
     def get_customer(customer_id: str) -> dict[str, Any]:
-        """One customer's golden record."""
+        """Golden record, per-field provenance and source records (or, if absorbed, the survivor)."""
         with db.session() as session:
-            customer = service.get_customer(session=session, customer_id=customer_id)
-            if customer is None:
-                raise HTTPException(status_code=404, detail=f"no customer {customer_id}")
-            return customer.model_dump(mode="json")
+            return _found(views.customer_detail(session=session, customer_id=customer_id), f"customer {customer_id}")
+
+    @app.get("/accounts/{account_id}")
+    def get_account(account_id: str) -> dict[str, Any]:
+        """One account (organisation) and its customers."""
+        with db.session() as session:
+            return _found(views.account_detail(session=session, account_id=account_id), f"account {account_id}")
+
+    @app.get("/merge-suggestions")
+    def list_suggestions(
+        status: Literal["open", "accepted", "rejected"] = "open", limit: int = Query(100, ge=1, le=1000)
+    ) -> dict[str, Any]:
+        """Merge suggestions (review band) with a status, most confident first."""
+        with db.session() as session:
+            return {"status": status, "suggestions": views.suggestions(session=session, status=status, limit=limit)}
+
+    @app.post("/customers/merge")
+    def merge(request: MergeRequest) -> dict[str, Any]:
+        """Merge two customers (the survivor keeps its id); emits crm.customer.merged."""
+        with _errors(), transaction(db) as (connection, outbox):
+            merge_id = merging.merge_customers(
+                connection=connection,
+                outbox=outbox,
+                survivor_id=request.survivor_id,
+                absorbed_id=request.absorbed_id,
+                reason=request.reason,
+                now=utcnow(),
+            )
+        return {"merge_id": merge_id, "survivor_id": request.survivor_id, "absorbed_id": request.absorbed_id}
+
+    @app.post("/merges/{merge_id}/unmerge")
+    def unmerge(merge_id: str, request: UnmergeRequest | None = None) -> dict[str, Any]:
+        """Undo a merge: both customers come back as they were; emits crm.customer.unmerged."""
+        reason = (request or UnmergeRequest()).reason
+        with _errors(), transaction(db) as (connection, outbox):
+            merging.unmerge(connection=connection, outbox=outbox, merge_id=merge_id, reason=reason, now=utcnow())
+        return {"merge_id": merge_id, "unmerged": True}
+
+    @app.get("/data-quality")
+    def data_quality() -> dict[str, Any]:
+        """Completeness per field, duplicate rate and 72 h freshness against the red lines."""
+        with db.session() as session:
+            return views.data_quality(session=session)
 
     @app.get("/stats")
     def get_stats() -> dict[str, int]:
-        """Counts of customers, identity keys and leads."""
+        """Counts of customers, identity keys, leads, source records, accounts and merges."""
         with db.session() as session:
-            return service.stats(session=session)
+            return views.stats(session=session)
 
     return app
+
+
+def _found(body: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    if body is None:
+        raise HTTPException(status_code=404, detail=f"no {what}")
+    return body
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Map the merge layer's errors to HTTP: unknown → 404, conflicting state → 409, bad pair → 422."""
+    try:
+        yield
+    except LookupError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except merging.MergeConflict as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None

@@ -15,9 +15,12 @@ Pure (no I/O), so ``crm dedupe`` and, later, the streaming side share it. The st
 4. **union-find** over ``auto_merge`` decisions; pairs already in one cluster are skipped;
 5. junk records are never compared with real ones (the matcher caps such pairs anyway),
    so junk never shares a customer or an account with a real record;
-6. ``review`` pairs that end in different clusters become :class:`Suggestion` s, one per pair
+6. accounts only: clusters that records of one customer name are joined when their names
+   agree given that customer (a pinyin rendering, a typo, the region left out) — a person
+   works for one organisation; another region, branch or name (a job change) stays apart;
+7. ``review`` pairs that end in different clusters become :class:`Suggestion` s, one per pair
    of clusters (the strongest), with the evidence;
-7. ids are derived from the smallest ``record_id`` of each cluster, so reruns and reordered
+8. ids are derived from the smallest ``record_id`` of each cluster, so reruns and reordered
    input give the same ids.
 
 A customer belongs to the account most of its records point at; a consumer (no record
@@ -320,6 +323,28 @@ class _Clusterer:
         suggestions = sorted(best.values(), key=lambda s: (-s.score, s.record_ids))
         return _Clustering(cluster_of, suggestions, self.comparisons, self.windowed)
 
+    def join_within(self, owners: Mapping[int, str]) -> None:
+        """Merge clusters whose records one customer (``owners``: record → customer) names, when the
+        names agree given that customer (an English rendering, a typo, a name without its region)."""
+        position_of = {index: position for position, group in enumerate(self.groups) for index in group}
+        by_owner: dict[str, list[int]] = defaultdict(list)
+        for index, owner in owners.items():
+            if index in position_of:
+                by_owner[owner].append(position_of[index])
+        find = self.found.find
+        for positions in by_owner.values():
+            firsts: dict[int, int] = {}
+            for position in sorted(set(positions)):
+                firsts.setdefault(find(position), position)
+            heads = sorted(firsts.values())
+            for i, a in enumerate(heads):
+                for b in heads[i + 1 :]:
+                    if find(a) != find(b):
+                        self.comparisons += 1
+                        match = score(self.signatures[a], self.signatures[b], self.kind, same_customer=True)
+                        if match.decision == "auto_merge":
+                            self.found.union(a, b)
+
 
 def _cluster(
     kind: Kind,
@@ -329,10 +354,14 @@ def _cluster(
     keys_of: Callable[[MatchRecord], tuple[str, ...]],
     make_id: Callable[[str], str],
     progress: Progress | None,
+    owners: Mapping[int, str] | None = None,
 ) -> _Clustering:
-    """Cluster the records ``members`` (indexes into ``forms``) by blocking, scoring and union-find."""
+    """Cluster the records ``members`` (indexes into ``forms``) by blocking, scoring and union-find;
+    then, given ``owners``, join clusters one customer names (:meth:`_Clusterer.join_within`)."""
     clusterer = _Clusterer(kind, forms, record_ids, members)
     clusterer.compare(keys_of, progress)
+    if owners is not None:
+        clusterer.join_within(owners)
     return clusterer.result(make_id)
 
 
@@ -361,7 +390,14 @@ def resolve_prepared(
     organisations = [i for i in everyone if has_account(forms[i]) and not forms[i].junk]
     account_forms = {i: _account_form(forms[i]) for i in organisations}
     accounts = _cluster(
-        "account", account_forms, record_ids, organisations, account_block_keys, account_id_for, progress
+        "account",
+        account_forms,
+        record_ids,
+        organisations,
+        account_block_keys,
+        account_id_for,
+        progress,
+        owners={i: customers.cluster_of[i] for i in organisations},
     )
     # A customer belongs to the account most of its records name (ties: the smaller id).
     votes: dict[str, Counter[str]] = defaultdict(Counter)

@@ -8,8 +8,10 @@ incompleteness, measured elsewhere, not junk.
 
 from __future__ import annotations
 
+import functools
 import re
 
+from customer_master.domain.companies import normalise_company
 from customer_master.domain.phones import classify_phone
 from customer_master.domain.text import simplify
 
@@ -76,6 +78,8 @@ JUNK_VALUES = frozenset(
 )
 # Words that mark junk anywhere in a name or company ('测试公司2', 'Demo Corp', 'test_user').
 _JUNK_WORDS = re.compile(r"测试|演示|样例|示例|(?<![a-z])(?:test|demo|dummy|fake|sample)(?![a-z])", re.IGNORECASE)
+# Trades that contain a junk word: '上海博远软件测试有限公司' is a testing company, not a test row.
+_TRADE_WORDS = re.compile(r"软件测试|测试技术|测试设备|测试仪器|检验测试|检测测试|测试服务|测试系统|测试工程|testing")
 _JUNK_EMAIL_DOMAINS = frozenset(
     {"example.com", "example.org", "example.net", "test.com", "test.cn", "demo.com", "mailinator.com", "localhost"}
 )
@@ -86,18 +90,35 @@ def _compact(raw: str) -> str:
     return "".join(simplify(raw).lower().split())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def text_junk_reason(field: str, raw: str) -> str:
-    """Why the text of ``field`` (a name or company) is junk; "" if it looks real or is empty."""
+    """Why the text of ``field`` (a name or company) is junk; "" if it looks real or is empty.
+
+    In a company, a junk word inside a trade ('软件测试') does not count when a trade name
+    and a legal form surround it ('上海博远软件测试有限公司').
+    """
     text = _compact(raw)
     if not text:
         return ""
     if text in JUNK_VALUES:
         return f"{field} is a placeholder value {text!r}"
-    if match := _JUNK_WORDS.search(simplify(raw)):
+    searched = simplify(raw)
+    if field == "company":
+        searched = _registered_trade_removed(searched)
+    if match := _JUNK_WORDS.search(searched):
         return f"{field} contains {match.group(0).lower()!r}"
     if len(text) >= 3 and len(set(text)) == 1:
         return f"{field} is one repeated character"
     return ""
+
+
+def _registered_trade_removed(company: str) -> str:
+    """``company`` without its trade words when it reads as a registered name (trade name + legal form)."""
+    name = normalise_company(company)
+    rest = _TRADE_WORDS.sub("", name.core)
+    if name.legal_form and _TRADE_WORDS.search(name.core) and len(rest.strip()) >= 2 and not _JUNK_WORDS.search(rest):
+        return _TRADE_WORDS.sub("", company.lower())
+    return company
 
 
 def email_junk_reason(email: str) -> str:

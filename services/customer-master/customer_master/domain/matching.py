@@ -7,11 +7,13 @@ it. Comparisons are symmetric, hence so is the score.
 Thresholds (seed 002 §客户数据混乱: 'merge prompt at 92% similarity'):
 
 * ``score >= AUTO_MERGE`` (0.99) — merge automatically. Reached by one identifier that names
-  a person on its own (unionid, WeCom external user id; credit code for accounts), or a
-  mobile / e-mail plus a second agreeing field (name, company — 'phone + full company name').
+  a person on its own (unionid, WeCom external user id, a real-name mobile that nothing
+  contradicts; credit code for accounts), or an e-mail plus a second agreeing field (name,
+  company — 'phone + full company name'); for accounts, one full company name with its
+  region (names are unique per registration region) or any name with a matching legal form.
 * ``REVIEW <= score < AUTO_MERGE`` (0.92 ≤ s < 0.99) — a merge suggestion for the review
-  queue: a mobile or e-mail alone; for accounts, one full company name (region, core,
-  branch) without a credit code — with the same legal form too it merges automatically.
+  queue: an e-mail alone (mailboxes are shared: info@…); a mobile whose placeholder name has
+  another surname; for accounts, one company name without region or legal form.
 * below 0.92 — distinct.
 
 Caps, applied after the sum: a junk record against a real one scores at most
@@ -53,7 +55,10 @@ WEIGHTS: dict[str, float] = {
     "wecom_differs": -8.0,
     "credit_code_equal": 14.0,
     "credit_code_differs": -12.0,
-    "mobile_equal": 9.5,
+    # A mainland mobile is registered to one person (实名制) and the streaming resolver keys on
+    # it: alone it merges (PRIOR + 10.7 → 0.991); a differing full name (−3) makes it distinct,
+    # a placeholder of another surname (−1) a review.
+    "mobile_equal": 10.7,
     "mobile_differs": -1.5,
     "email_equal": 9.0,
     "email_differs": -1.0,
@@ -63,6 +68,7 @@ WEIGHTS: dict[str, float] = {
     "name_close": 1.5,
     "name_pinyin_equal": 2.0,
     "name_surname_fits": 0.5,
+    "name_surname_differs": -1.0,
     "name_differs": -3.0,
     "company_key_equal": 2.5,
     "company_core_equal": 1.5,
@@ -73,11 +79,17 @@ WEIGHTS: dict[str, float] = {
     "company_differs": -1.0,
     "company_differs_account": -5.0,
     "company_key_equal_account": 7.0,
-    "company_key_equal_account_with_region": 9.0,
+    # Enterprise names are unique within their registration region (企业名称登记管理规定), so a
+    # key with its region merges on its own: '上海第六人民医院' ~ '上海市第六人民医院' (0.993).
+    "company_key_equal_account_with_region": 11.0,
     "company_legal_form_equal": 2.0,
     "region_fits": 0.5,
     "region_differs": -1.0,
     "email_domain_equal": 1.0,
+    # Accounts named by records of one customer: a person works for one organisation, so two
+    # spellings that do not conflict (pinyin rendering, typo, region left out) are one account;
+    # another region, branch or a different name (a job change) still keeps them apart.
+    "same_customer": 10.0,
 }
 # Mailboxes anyone can have: a shared domain says nothing about a shared employer.
 PUBLIC_MAIL_DOMAINS = frozenset(
@@ -169,7 +181,7 @@ def prepare(
         email=normalised_email,
         name=normalise_name(name),
         company=normalise_company(company),
-        credit_code=normalise_credit_code(credit_code),
+        credit_code=normalise_credit_code(credit_code) if credit_code else "",
         region_code=normalise_region(region),
         junk=junk_reasons(name=name, company=company, phone=phone, email=email),
     )
@@ -192,12 +204,22 @@ def _names(out: list[Evidence], a: PersonName, b: PersonName) -> None:
             out.append(Evidence("name_equal", WEIGHTS["name_equal"], a.text))
         elif a.text.isascii() != b.text.isascii() and name_pinyin(a.text) == name_pinyin(b.text):
             out.append(Evidence("name_pinyin_equal", WEIGHTS["name_pinyin_equal"], pair))
-        elif len(a.text) >= 3 and len(b.text) >= 3 and Levenshtein.distance(a.text, b.text) <= 1:
+        elif _one_typo_apart(a, b):
             out.append(Evidence("name_close", WEIGHTS["name_close"], pair))
         elif a.text.isascii() == b.text.isascii():
             out.append(Evidence("name_differs", WEIGHTS["name_differs"], pair))
-    elif "placeholder" in (a.kind, b.kind) and "nickname" not in (a.kind, b.kind) and a.surname == b.surname:
-        out.append(Evidence("name_surname_fits", WEIGHTS["name_surname_fits"], pair))
+    elif "placeholder" in (a.kind, b.kind) and "nickname" not in (a.kind, b.kind) and a.surname and b.surname:
+        rule = "name_surname_fits" if a.surname == b.surname else "name_surname_differs"
+        out.append(Evidence(rule, WEIGHTS[rule], pair))
+
+
+def _one_typo_apart(a: PersonName, b: PersonName) -> bool:
+    """One character apart: any two names of 3+ characters, or two-character Han names of one surname."""
+    if Levenshtein.distance(a.text, b.text) != 1:
+        return False
+    if len(a.text) >= 3 and len(b.text) >= 3:
+        return True
+    return len(a.text) == len(b.text) == 2 and bool(a.surname) and a.surname == b.surname
 
 
 def _companies(out: list[Evidence], a: CompanyName, b: CompanyName, kind: Kind) -> None:
@@ -262,9 +284,14 @@ def decide(score: float) -> Decision:
     return "review" if score >= REVIEW else "distinct"
 
 
-def score(a: MatchRecord, b: MatchRecord, kind: Kind = "customer") -> Match:
-    """The match confidence of ``a`` and ``b`` in [0, 1], its decision and evidence."""
+def score(a: MatchRecord, b: MatchRecord, kind: Kind = "customer", *, same_customer: bool = False) -> Match:
+    """The match confidence of ``a`` and ``b`` in [0, 1], its decision and evidence.
+
+    ``same_customer`` (accounts only): both records belong to one resolved customer.
+    """
     found = list(evidence(a, b, kind))
+    if same_customer and kind == "account":
+        found.append(Evidence("same_customer", WEIGHTS["same_customer"], "both records are one customer's"))
     logit = PRIOR + sum(item.weight for item in found)
     value = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
     if bool(a.junk) != bool(b.junk):

@@ -8,6 +8,7 @@ concern each: :mod:`.regions`, :mod:`.phones`, :mod:`.names`, :mod:`.companies`,
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -23,6 +24,34 @@ class Phone:
 
     e164: str
     is_mobile: bool
+
+
+_PLAIN_NUMBER = re.compile(r"\+?[\d\s()\-]+")
+
+
+@functools.lru_cache(maxsize=1024)
+def _mobile_block(prefix: str) -> bool:
+    """Whether the five-digit block ``prefix`` holds valid mainland mobiles (libphonenumber decides per block)."""
+    number = phonenumbers.parse(prefix + "123456", "CN")
+    kind = phonenumbers.number_type(number)
+    return phonenumbers.is_valid_number(number) and kind in (
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
+def _plain_mobile(text: str) -> Phone | None:
+    """A plainly written mainland mobile ('+86 138-1234-5678') without a full parse; None otherwise."""
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return None
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if text.startswith("+"):
+        if not digits.startswith("86"):
+            return None
+        digits = digits[2:]
+    if len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789" and _mobile_block(digits[:5]):
+        return Phone(e164="+86" + digits, is_mobile=True)
+    return None
 
 
 def nfkc(text: str) -> str:
@@ -41,6 +70,8 @@ def normalise_phone(raw: str) -> Phone | None:
         return None
     if text.startswith("00"):
         text = "+" + text[2:]
+    if plain := _plain_mobile(text):
+        return plain
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

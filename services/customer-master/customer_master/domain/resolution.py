@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from customer_master.domain.identity import IdentityKey, choose_customer
+from customer_master.domain.survivorship import Candidate, better
 
 PROFILE_FIELDS = ("name", "phone_e164", "email", "company", "region_code", "industry")
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """``moment`` with a time zone (naive values are UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -32,10 +40,56 @@ class CustomerRecord:
     industry: str = ""
     junk: bool = False
     version: int = 1
+    account_id: str = ""
+    merged_into: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def as_row(self) -> dict[str, object]:
         """The record as a column → value mapping."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def candidate(self, name: str) -> Candidate | None:
+        """The current golden value of field ``name`` as a survivorship candidate (None when empty)."""
+        value = getattr(self, name)
+        if not value:
+            return None
+        origin = self.provenance.get(name)
+        if origin is None:  # a value kept from before provenance: any source record beats it
+            return Candidate(value=value, record_id="", event_type="", observed_at=_NEVER)
+        return Candidate(
+            value=value,
+            record_id=origin["record_id"],
+            event_type=origin["type"],
+            observed_at=datetime.fromisoformat(origin["observed_at"]),
+        )
+
+    def offer(self, name: str, candidate: Candidate, *, source: str) -> bool:
+        """Let ``candidate`` compete for field ``name``; True when it won (value or provenance changed)."""
+        won = better(self.candidate(name), candidate)
+        if won is None:
+            return False
+        setattr(self, name, candidate.value)
+        self.provenance = {
+            **self.provenance,
+            name: {
+                "record_id": candidate.record_id,
+                "type": candidate.event_type,
+                "source": source,
+                "observed_at": candidate.observed_at.isoformat(),
+                "rule": won[1],
+            },
+        }
+        return True
+
+
+@dataclass(frozen=True)
+class SourceMeta:
+    """Where an observation comes from: its source record id (the event id), type, source and time."""
+
+    record_id: str
+    event_type: str
+    source: str
+    observed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -44,6 +98,7 @@ class Observation:
 
     keys: tuple[IdentityKey, ...]
     profile: Mapping[str, str] = field(default_factory=dict)
+    record: SourceMeta | None = None
 
 
 @dataclass(frozen=True)
@@ -86,15 +141,41 @@ class Resolver:
         for key in observation.keys:
             if key not in matches:
                 self._owners[key] = self.new_keys[key] = customer.id
-        changed = tuple(
-            name for name, value in observation.profile.items() if value and getattr(customer, name) != value
-        )
-        for name in changed:
-            setattr(customer, name, observation.profile[name])
+        changed, touched = self._survive(customer, observation)
         if changed or created:
             customer.updated_at = now
         if changed and not created:
             customer.version += 1
-            if customer.id not in self.created:
-                self.changed[customer.id] = customer
+        if touched:
+            self._mark(customer)
         return Outcome(customer=replace(customer), created=created, matched_on=matched_on, changed=changed)
+
+    def assign_account(self, customer_id: str, account_id: str) -> None:
+        """Point a customer at its account (the service decides which, after resolving)."""
+        customer = self._customers[customer_id]
+        if customer.account_id != account_id:
+            customer.account_id = account_id
+            self._mark(customer)
+
+    def _mark(self, customer: CustomerRecord) -> None:
+        if customer.id not in self.created:
+            self.changed[customer.id] = customer
+
+    @staticmethod
+    def _survive(customer: CustomerRecord, observation: Observation) -> tuple[tuple[str, ...], bool]:
+        """Offer each observed field to survivorship: (fields whose value changed, whether anything did)."""
+        record = observation.record
+        if record is None:
+            return (), False
+        changed: list[str] = []
+        touched = False
+        for name, value in observation.profile.items():
+            if not value:
+                continue
+            before = getattr(customer, name)
+            candidate = Candidate(value, record.record_id, record.event_type, aware(record.observed_at))
+            if customer.offer(name, candidate, source=record.source):
+                touched = True
+                if value != before:
+                    changed.append(name)
+        return tuple(changed), touched

@@ -51,6 +51,7 @@ def strip_emoji(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in _DROP_CATEGORIES)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def simplify(text: str) -> str:
     """NFKC, emoji dropped, brackets unified, traditional Chinese → simplified, spaces collapsed."""
     text = strip_emoji(unicodedata.normalize("NFKC", text)).translate(_BRACKETS)

@@ -69,3 +69,15 @@ class CustomerUpdated(_message.Message):
     profile: CustomerProfile
     changed_fields: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, profile: _Optional[_Union[CustomerProfile, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CustomerUnmerged(_message.Message):
+    __slots__ = ("survivor_id", "restored_id", "merge_id", "reason")
+    SURVIVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ID_FIELD_NUMBER: _ClassVar[int]
+    MERGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    survivor_id: str
+    restored_id: str
+    merge_id: str
+    reason: str
+    def __init__(self, survivor_id: _Optional[str] = ..., restored_id: _Optional[str] = ..., merge_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,340 @@
+"""Duplicates: blocking + scoring of new customers, merge suggestions, merge and unmerge with history.
+
+A merge keeps the survivor's id, moves the absorbed customer's identity keys and source
+records to it, recomputes the golden record by survivorship, and stores a snapshot of both
+customers (and of what moved) in ``merges``, so that an unmerge restores both exactly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerProfile, CustomerUnmerged, CustomerUpdated
+from crmkit.outbox import Outbox
+from crmkit.timeutil import to_timestamp
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+
+from customer_master.domain.blocking import block_keys
+from customer_master.domain.matching import Match, prepare, score
+from customer_master.domain.resolution import PROFILE_FIELDS, CustomerRecord
+from customer_master.models import (
+    Base,
+    BlockKeyRow,
+    Customer,
+    IdentityKeyRow,
+    MergeRow,
+    MergeSuggestionRow,
+    SourceRecordRow,
+)
+
+_NAMESPACE = uuid.UUID("0b5f7d52-35a4-4d0e-9c1e-5d1f3f7b2a61")
+_CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
+_KEYS = Base.metadata.tables[IdentityKeyRow.__tablename__]
+_BLOCKS = Base.metadata.tables[BlockKeyRow.__tablename__]
+_SOURCES = Base.metadata.tables[SourceRecordRow.__tablename__]
+_SUGGESTIONS = Base.metadata.tables[MergeSuggestionRow.__tablename__]
+_MERGES = Base.metadata.tables[MergeRow.__tablename__]
+_DATES = ("created_at", "updated_at")
+MAX_BLOCK = 50
+"""A key more customers share than this (a common name at a big employer) is indexed but not compared on."""
+
+
+class MergeConflict(Exception):
+    """The merge or unmerge contradicts the current state (already merged, already undone, ...)."""
+
+
+def suggestion_id(a: str, b: str) -> str:
+    """The id of the suggestion for a pair: one per pair, whatever the order."""
+    return f"sug_{uuid.uuid5(_NAMESPACE, '|'.join(sorted((a, b)))).hex[:24]}"
+
+
+def load_records(connection: Connection, ids: Iterable[str]) -> dict[str, CustomerRecord]:
+    """Customers by id, as resolver records."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = connection.execute(select(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(wanted))).mappings()
+    return {row["id"]: CustomerRecord(**row) for row in rows}
+
+
+def _match(a: CustomerRecord, b: CustomerRecord) -> Match:
+    def prepared(c: CustomerRecord) -> Any:
+        return prepare(name=c.name, phone=c.phone_e164, email=c.email, company=c.company, region=c.region_code)
+
+    return score(prepared(a), prepared(b))
+
+
+def find_duplicates(
+    *, connection: Connection, outbox: Outbox, customers: Sequence[CustomerRecord], now: datetime
+) -> None:
+    """Index ``customers`` under their blocking keys, score them against customers sharing a key,
+    merge pairs above the auto-merge threshold and open a suggestion for the review band."""
+    keys_of = {c.id: keys for c in customers if not c.merged_into and (keys := _keys(c))}
+    if not keys_of:
+        return
+    values = sorted({value for keys in keys_of.values() for _, value in keys})
+    holders: dict[tuple[str, str], set[str]] = {}
+    for kind, value, holder in connection.execute(
+        select(_BLOCKS.c.kind, _BLOCKS.c.value, _BLOCKS.c.customer_id).where(_BLOCKS.c.value.in_(values))
+    ):
+        holders.setdefault((kind, value), set()).add(holder)
+    new_rows = []
+    pairs: set[tuple[str, str]] = set()
+    for customer_id, keys in keys_of.items():
+        for key in sorted(keys):
+            owners = holders.setdefault(key, set())
+            if len(owners) <= MAX_BLOCK:
+                pairs.update((customer_id, other) for other in owners if other != customer_id)
+            if customer_id not in owners:
+                owners.add(customer_id)
+                new_rows.append({"kind": key[0], "value": key[1], "customer_id": customer_id})
+    if new_rows:
+        connection.execute(insert(_BLOCKS), new_rows)
+    if pairs:
+        _triage(connection, outbox, pairs, now=now)
+
+
+def _keys(customer: CustomerRecord) -> set[tuple[str, str]]:
+    return block_keys(
+        name=customer.name, company=customer.company, email=customer.email, phone_e164=customer.phone_e164
+    )
+
+
+def _triage(connection: Connection, outbox: Outbox, pairs: set[tuple[str, str]], *, now: datetime) -> None:
+    records = load_records(connection, {c for pair in pairs for c in pair})
+    existing = set(
+        connection.execute(
+            select(_SUGGESTIONS.c.id).where(_SUGGESTIONS.c.id.in_(sorted({suggestion_id(*p) for p in pairs})))
+        ).scalars()
+    )
+    merged: set[str] = set()
+    suggestions = []
+    for a_id, b_id in sorted(pairs):
+        a, b = records.get(a_id), records.get(b_id)
+        if a is None or b is None or a.merged_into or b.merged_into or merged & {a_id, b_id}:
+            continue
+        match = _match(a, b)
+        survivor, absorbed = sorted((a, b), key=lambda c: (c.created_at, c.id))
+        if match.decision == "auto_merge":
+            reason = "auto: " + ", ".join(item.rule for item in match.evidence if item.weight > 0)
+            merge_customers(
+                connection=connection,
+                outbox=outbox,
+                survivor_id=survivor.id,
+                absorbed_id=absorbed.id,
+                reason=reason,
+                confidence=match.score,
+                now=now,
+            )
+            merged.add(absorbed.id)
+        elif match.decision == "review" and (sid := suggestion_id(a_id, b_id)) not in existing:
+            existing.add(sid)
+            suggestions.append(
+                {
+                    "id": sid,
+                    "customer_id": survivor.id,
+                    "candidate_id": absorbed.id,
+                    "confidence": match.score,
+                    "evidence": [{"rule": e.rule, "weight": e.weight, "detail": e.detail} for e in match.evidence],
+                    "status": "open",
+                    "created_at": now,
+                    "decided_at": None,
+                }
+            )
+    if suggestions:
+        connection.execute(insert(_SUGGESTIONS), suggestions)
+
+
+def _to_json(customer: CustomerRecord) -> dict[str, Any]:
+    row = customer.as_row()
+    return {k: v.isoformat() if k in _DATES and isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _from_json(row: dict[str, Any]) -> CustomerRecord:
+    values: dict[str, Any] = {k: datetime.fromisoformat(v) if k in _DATES else v for k, v in row.items()}
+    return CustomerRecord(**values)
+
+
+def _save(connection: Connection, customer: CustomerRecord) -> None:
+    values = customer.as_row()
+    values.pop("id")
+    connection.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id == customer.id).values(values))
+
+
+def profile_of(customer: CustomerRecord) -> CustomerProfile:
+    """The golden record as other services see it."""
+    return CustomerProfile(
+        customer_id=customer.id,
+        account_id=customer.account_id,
+        name=customer.name,
+        phone_e164=customer.phone_e164,
+        email=customer.email,
+        company=customer.company,
+        region_code=customer.region_code,
+        industry=customer.industry,
+        junk=customer.junk,
+        updated_at=to_timestamp(customer.updated_at),
+        version=customer.version,
+    )
+
+
+def _emit_updated(outbox: Outbox, before: CustomerRecord, after: CustomerRecord, correlation_id: str) -> None:
+    changed = [name for name in (*PROFILE_FIELDS, "account_id") if getattr(before, name) != getattr(after, name)]
+    outbox.emit(
+        event_type="crm.customer.updated",
+        key=after.id,
+        correlation_id=correlation_id,
+        data=CustomerUpdated(profile=profile_of(after), changed_fields=changed),
+    )
+
+
+def _pairs(rows: Iterable[Any]) -> list[list[str]]:
+    return sorted([str(a), str(b)] for a, b in rows)
+
+
+def merge_customers(
+    *,
+    connection: Connection,
+    outbox: Outbox,
+    survivor_id: str,
+    absorbed_id: str,
+    reason: str,
+    confidence: float = 1.0,
+    now: datetime,
+) -> str:
+    """Merge ``absorbed_id`` into ``survivor_id``; returns the merge id.
+
+    Raises ValueError for a pair of one customer, LookupError for an unknown customer and
+    :class:`MergeConflict` when either customer was already merged away.
+    """
+    if survivor_id == absorbed_id:
+        raise ValueError(f"survivor_id and absorbed_id are both {survivor_id}")
+    found = load_records(connection, (survivor_id, absorbed_id))
+    for customer_id in (survivor_id, absorbed_id):
+        if customer_id not in found:
+            raise LookupError(f"no customer {customer_id}")
+        if found[customer_id].merged_into:
+            raise MergeConflict(f"customer {customer_id} was already merged into {found[customer_id].merged_into}")
+    survivor, absorbed = found[survivor_id], found[absorbed_id]
+    keys = _pairs(connection.execute(select(_KEYS.c.kind, _KEYS.c.value).where(_KEYS.c.customer_id == absorbed_id)))
+    records = sorted(connection.execute(select(_SOURCES.c.id).where(_SOURCES.c.customer_id == absorbed_id)).scalars())
+    blocks_of = select(_BLOCKS.c.kind, _BLOCKS.c.value)
+    absorbed_blocks = _pairs(connection.execute(blocks_of.where(_BLOCKS.c.customer_id == absorbed_id)))
+    survivor_blocks = _pairs(connection.execute(blocks_of.where(_BLOCKS.c.customer_id == survivor_id)))
+    added_blocks = [b for b in absorbed_blocks if b not in survivor_blocks]
+    merged = replace(survivor, version=survivor.version + 1, updated_at=now)
+    for name in PROFILE_FIELDS:
+        candidate = absorbed.candidate(name)
+        if candidate is not None:
+            merged.offer(name, candidate, source=absorbed.provenance.get(name, {}).get("source", ""))
+    merged.account_id = survivor.account_id or absorbed.account_id
+    gone = replace(absorbed, merged_into=survivor_id, version=absorbed.version + 1, updated_at=now)
+    _save(connection, merged)
+    _save(connection, gone)
+    connection.execute(update(_KEYS).where(_KEYS.c.customer_id == absorbed_id).values(customer_id=survivor_id))
+    connection.execute(update(_SOURCES).where(_SOURCES.c.customer_id == absorbed_id).values(customer_id=survivor_id))
+    connection.execute(delete(_BLOCKS).where(_BLOCKS.c.customer_id == absorbed_id))
+    if added_blocks:
+        connection.execute(
+            insert(_BLOCKS), [{"kind": k, "value": v, "customer_id": survivor_id} for k, v in added_blocks]
+        )
+    connection.execute(
+        update(_SUGGESTIONS)
+        .where(_SUGGESTIONS.c.id == suggestion_id(survivor_id, absorbed_id), _SUGGESTIONS.c.status == "open")
+        .values(status="accepted", decided_at=now)
+    )
+    merge_id = f"mrg_{uuid.uuid4().hex[:24]}"
+    snapshot = {
+        "survivor": _to_json(survivor),
+        "absorbed": _to_json(absorbed),
+        "identity_keys": keys,
+        "source_records": records,
+        "block_keys": absorbed_blocks,
+        "added_block_keys": added_blocks,
+    }
+    connection.execute(
+        insert(_MERGES),
+        [
+            {
+                "id": merge_id,
+                "survivor_id": survivor_id,
+                "absorbed_id": absorbed_id,
+                "reason": reason,
+                "confidence": confidence,
+                "snapshot": snapshot,
+                "merged_at": now,
+                "unmerged_at": None,
+            }
+        ],
+    )
+    outbox.emit(
+        event_type="crm.customer.merged",
+        key=survivor_id,
+        correlation_id=merge_id,
+        data=CustomerMerged(survivor_id=survivor_id, absorbed_id=absorbed_id, reason=reason, confidence=confidence),
+    )
+    _emit_updated(outbox, survivor, merged, merge_id)
+    return merge_id
+
+
+def unmerge(*, connection: Connection, outbox: Outbox, merge_id: str, reason: str, now: datetime) -> None:
+    """Undo a merge: both customers, their identity keys, source records and accounts as before it.
+
+    Every field comes back as the snapshot holds it except ``version``, which increases so
+    that views keeping the highest version take the restored records. Raises LookupError for
+    an unknown merge, :class:`MergeConflict` when it was undone already or its survivor has
+    since been merged away.
+    """
+    row = connection.execute(select(_MERGES).where(_MERGES.c.id == merge_id)).mappings().first()
+    if row is None:
+        raise LookupError(f"no merge {merge_id}")
+    if row["unmerged_at"] is not None:
+        raise MergeConflict(f"merge {merge_id} was already undone")
+    survivor_id, absorbed_id = row["survivor_id"], row["absorbed_id"]
+    current = load_records(connection, (survivor_id, absorbed_id))
+    if current[survivor_id].merged_into:
+        raise MergeConflict(
+            f"survivor {survivor_id} was since merged into {current[survivor_id].merged_into}: undo that merge first"
+        )
+    snapshot = row["snapshot"]
+    restored = {
+        customer_id: replace(_from_json(snapshot[role]), version=current[customer_id].version + 1)
+        for role, customer_id in (("survivor", survivor_id), ("absorbed", absorbed_id))
+    }
+    for customer in restored.values():
+        _save(connection, customer)
+    if snapshot["identity_keys"]:
+        connection.execute(
+            update(_KEYS)
+            .where(_KEYS.c.kind == bindparam("k"), _KEYS.c.value == bindparam("v"))
+            .values(customer_id=absorbed_id),
+            [{"k": k, "v": v} for k, v in snapshot["identity_keys"]],
+        )
+    if snapshot["source_records"]:
+        connection.execute(
+            update(_SOURCES).where(_SOURCES.c.id.in_(snapshot["source_records"])).values(customer_id=absorbed_id)
+        )
+    if snapshot["added_block_keys"]:
+        connection.execute(
+            delete(_BLOCKS).where(
+                _BLOCKS.c.customer_id == survivor_id,
+                or_(*(and_(_BLOCKS.c.kind == k, _BLOCKS.c.value == v) for k, v in snapshot["added_block_keys"])),
+            )
+        )
+    if snapshot["block_keys"]:
+        connection.execute(
+            insert(_BLOCKS), [{"kind": k, "value": v, "customer_id": absorbed_id} for k, v in snapshot["block_keys"]]
+        )
+    connection.execute(update(_MERGES).where(_MERGES.c.id == merge_id).values(unmerged_at=now))
+    outbox.emit(
+        event_type="crm.customer.unmerged",
+        key=survivor_id,
+        correlation_id=merge_id,
+        data=CustomerUnmerged(survivor_id=survivor_id, restored_id=absorbed_id, merge_id=merge_id, reason=reason),
+    )
+    for customer_id, customer in restored.items():
+        _emit_updated(outbox, current[customer_id], customer, merge_id)

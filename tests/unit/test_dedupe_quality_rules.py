@@ -1,0 +1,91 @@
+"""Rules tuned on the identity-quality benchmark (bench/identity_quality.py), and XLSX input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl  # type: ignore[import-untyped]
+from customer_master.batch import load
+from customer_master.domain.dedupe import SourceRecord, resolve
+from customer_master.domain.junk import junk_reasons
+from customer_master.domain.matching import prepare, score
+
+
+def test_a_mobile_that_nothing_contradicts_merges() -> None:
+    match = score(prepare(name="岁月静好", phone="13812345678"), prepare(name="朱经理", phone="+86 138-1234-5678"))
+    assert match.decision == "auto_merge"
+
+
+def test_a_mobile_with_another_full_name_stays_apart() -> None:
+    match = score(prepare(name="张伟", phone="13812345678"), prepare(name="李娜", phone="13812345678"))
+    assert match.decision == "distinct"
+
+
+def test_a_placeholder_of_another_surname_is_reviewed() -> None:
+    match = score(prepare(name="王先生", phone="13812345678"), prepare(name="周杰", phone="13812345678"))
+    assert match.decision == "review"
+    assert "name_surname_differs" in [e.rule for e in match.evidence]
+
+
+def test_two_character_names_one_typo_apart_are_close() -> None:
+    match = score(prepare(name="吴丽", phone="13812345678"), prepare(name="吴莉", phone="13812345678"))
+    assert "name_close" in [e.rule for e in match.evidence]
+    other = score(prepare(name="吴丽", phone="13812345678"), prepare(name="陈丽", phone="13812345678"))
+    assert "name_differs" in [e.rule for e in other.evidence]
+
+
+def test_a_hospital_with_its_region_is_one_account_without_legal_form() -> None:
+    match = score(prepare(company="上海第六人民医院"), prepare(company="第六人民医院（上海）"), "account")
+    assert match.decision == "auto_merge"
+    sibling = score(prepare(company="上海第六人民医院"), prepare(company="北京市第六人民医院"), "account")
+    assert sibling.decision == "distinct"
+
+
+def test_a_testing_company_is_not_junk_but_a_test_company_is() -> None:
+    assert junk_reasons(company="上海博远软件测试有限公司") == ()
+    assert junk_reasons(company="博远软件测试（北京）股份有限公司") == ()
+    assert junk_reasons(company="测试公司")
+    assert junk_reasons(company="上海测试有限公司")
+    assert junk_reasons(company="软件测试有限公司")
+    assert junk_reasons(name="测试")
+
+
+def test_one_customer_joins_spellings_of_its_account_but_not_another_company() -> None:
+    records = [
+        SourceRecord("a1", name="林芳", phone="13812345678", company="深圳金石信息技术有限公司"),
+        SourceRecord("a2", name="林芳", phone="13812345678", company="Shenzhen Jin Shi Xin Xi Ji Shu Co., Ltd."),
+        SourceRecord("a3", name="林芳", phone="13812345678", company="金石新息技术（深圳）有限公司"),
+        SourceRecord("b1", name="王强", phone="13912345678", company="深圳金石信息技术有限公司"),
+        SourceRecord("b2", name="王强", phone="13912345678", company="上海远航物流有限公司"),
+        SourceRecord("c1", name="赵敏", phone="13712345678", company="北京金石信息技术有限公司"),
+        SourceRecord("c2", name="赵敏", phone="13712345678", company="深圳金石信息技术有限公司"),
+    ]
+    result = resolve(records)
+    accounts = {a.record_id: a.account_id for a in result.assignments}
+    assert accounts["a1"] == accounts["a2"] == accounts["a3"] == accounts["b1"]
+    for other in ("北京金石信息技术有限公司", "上海远航物流有限公司"):  # another region; a job change
+        apart = score(
+            prepare(company="深圳金石信息技术有限公司"), prepare(company=other), "account", same_customer=True
+        )
+        assert apart.decision == "distinct"
+
+
+def test_xlsx_first_sheet_with_a_header_row_and_row_numbers(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["record_id", "name", "phone", "company"])
+    sheet.append(["x1", "张伟", 13812345678, "上海华为技术有限公司"])
+    sheet.append([None, None, None, None])
+    sheet.append(["x2", "李娜", "139 1234 5678", None, "stray"])
+    sheet.append([None, "王芳", "13712345678", None])
+    sheet.append(["x3", True, "13712345678", None])
+    sheet.append(["x4", "赵六", 13612345678.0, None])
+    workbook.create_sheet("ignored").append(["record_id"])
+    path = tmp_path / "in.xlsx"
+    workbook.save(path)
+    loaded = load(path)
+    assert [(r.record_id, r.phone) for r in loaded.records] == [("x1", "13812345678"), ("x4", "13612345678")]
+    assert loaded.lines == [2, 7]
+    assert [(e.line, e.column) for e in loaded.errors] == [(4, ""), (5, "record_id"), (6, "name")]
+    assert str(loaded.errors[0]).startswith(f"{path}:4:")
