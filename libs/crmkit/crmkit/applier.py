@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
