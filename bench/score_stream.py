@@ -183,6 +183,31 @@ def measure(*, bootstrap: str, recorded: Callable[[], int], burst: int, rate: in
     outputs.thread.join(timeout=5)
 
 
+def start_logged(
+    command: list[str], *, env: dict[str, str], log_path: Path, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own session, output appended to ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_healthy(
+    process: subprocess.Popen[bytes], client: httpx.Client, url: str, *, what: str, log_path: Path, timeout: float
+) -> None:
+    """Block until ``url``/health answers 200; exit naming the log if the process dies first."""
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited; see {log_path}")
+        try:
+            return client.get(f"{url}/health").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, timeout, f"{what} /health")
+
+
 def stop_process(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
     """SIGTERM, then SIGKILL after ``timeout`` seconds."""
     if process is None:
@@ -204,27 +229,11 @@ def main() -> None:
     try:
         create_topics(bootstrap)
         env = service_env(SPEC, bootstrap=bootstrap, var=var, port=http_port, extra={"CRM_LOG_LEVEL": "WARNING"})
-        with (var / "log" / "behavior-scoring.log").open("ab") as log:
-            service = subprocess.Popen(
-                [sys.executable, "-m", SPEC.module],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        log_path = var / "log" / "behavior-scoring.log"
+        service = start_logged([sys.executable, "-m", SPEC.module], env=env, log_path=log_path)
         url = f"http://127.0.0.1:{http_port}"
         client = httpx.Client(timeout=5)
-
-        def healthy() -> bool:
-            assert service is not None
-            if service.poll() is not None:
-                raise SystemExit(f"behavior-scoring exited; see {var / 'log' / 'behavior-scoring.log'}")
-            try:
-                return client.get(f"{url}/health").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(healthy, 90, "behavior-scoring /health")
+        wait_healthy(service, client, url, what="behavior-scoring", log_path=log_path, timeout=90)
         measure(
             bootstrap=bootstrap,
             recorded=lambda: behaviours(client, url),

@@ -29,7 +29,7 @@ from crm_cli.stack import create_topics, free_port, service_env, start_broker
 if not __package__:  # run as a script (python bench/score_stream_faust.py): make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.score_stream import SPEC, arguments, behaviours, measure, stop_process, wait_for
+from bench.score_stream import SPEC, arguments, behaviours, measure, start_logged, stop_process, wait_healthy
 
 APP = Path(__file__).with_name("faust_scoring_app.py")
 
@@ -54,28 +54,12 @@ def main() -> None:
         env["SCORE_FAUST_WITHIN_S"] = os.environ.get("SCORE_FAUST_WITHIN_S", "0.02")
         env["SCORE_FAUST_FETCH_MAX_WAIT_MS"] = os.environ.get("SCORE_FAUST_FETCH_MAX_WAIT_MS", "50")
         started = time.monotonic()
-        with log_path.open("ab") as log:
-            worker = subprocess.Popen(
-                [sys.executable, str(APP), "worker", "--loglevel", "warn"],
-                env=env,
-                cwd=var,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        worker = start_logged(
+            [sys.executable, str(APP), "worker", "--loglevel", "warn"], env=env, log_path=log_path, cwd=var
+        )
         url = f"http://127.0.0.1:{http_port}"
         client = httpx.Client(timeout=5)
-
-        def healthy() -> bool:
-            assert worker is not None
-            if worker.poll() is not None:
-                raise SystemExit(f"the faust worker exited; see {log_path}")
-            try:
-                return client.get(f"{url}/health").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(healthy, 120, "the faust worker's /health (group joined)")
+        wait_healthy(worker, client, url, what="the faust worker", log_path=log_path, timeout=120)
         ready_s = time.monotonic() - started
         health = client.get(f"{url}/health").json()
         print(
