@@ -51,6 +51,7 @@ ORDER = {"type": "order.created", "order_id": "A"}
         (line(at=None), "missing at"),
         (line(id=None), "missing id"),
         (line(type="order.created"), "order.created needs order_id"),
+        (line(type="customer.unmerged", absorbed_id="", survivor_id="c1"), "customer.unmerged needs absorbed_id"),
         (line(type="membership.purchased", valid_until="soon"), "valid_until: unparseable time"),
         (line(**ORDER, amount_fen="9.90"), "amount_fen must be an integer"),
         (line(**ORDER, client_ip=17), "client_ip must be a string"),

@@ -18,7 +18,7 @@ from behavior_scoring.mapping import map_event, resolved_for
 from behavior_scoring.models import Base
 from behavior_scoring.replay import replay_lines
 from behavior_scoring.timers import TimerLoop
-from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerResolved
+from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerResolved, CustomerUnmerged
 from crm.events.scoring.v1.scoring_pb2 import ScoreChanged
 from crm.events.touchpoint.v1 import touchpoint_pb2 as tp
 from crm_contracts import load_registry
@@ -74,6 +74,12 @@ def merged(event_id: str, at: datetime, survivor: str, absorbed: str) -> CloudEv
     """A customer.merged CloudEvent."""
     data = CustomerMerged(survivor_id=survivor, absorbed_id=absorbed, reason="same mobile")
     return CloudEvent(id=event_id, source="/customer-master", type="crm.customer.merged", time=at, data=data)
+
+
+def unmerged(event_id: str, at: datetime, survivor: str, restored: str) -> CloudEvent:
+    """A customer.unmerged CloudEvent."""
+    data = CustomerUnmerged(survivor_id=survivor, restored_id=restored, merge_id="mrg_1", reason="two people")
+    return CloudEvent(id=event_id, source="/customer-master", type="crm.customer.unmerged", time=at, data=data)
 
 
 class Service:
@@ -151,6 +157,15 @@ def test_merge_maps_to_customer_merged_at_its_event_time() -> None:
     assert mapped.event is not None and mapped.behaviour_type is None
     assert mapped.event.type == "customer.merged" and mapped.event.at == to_instant(T0)
     assert dict(mapped.event.fields) == {"absorbed_id": "c2", "survivor_id": "c1"}
+
+
+def test_unmerge_maps_to_customer_unmerged_with_the_restored_customer_as_absorbed() -> None:
+    mapped = map_event(unmerged("u1", T0, "c1", "c2"))
+    assert mapped.event is not None and mapped.behaviour_type is None and mapped.correlation_id == "u1"
+    assert (mapped.event.type, mapped.event.customer_id, mapped.event.at) == ("customer.unmerged", "c1", to_instant(T0))
+    assert dict(mapped.event.fields) == {"absorbed_id": "c2", "survivor_id": "c1"}
+    with pytest.raises(PoisonMessage, match=r"unmerge u2 rejected .*: customer.unmerged needs absorbed_id"):
+        map_event(unmerged("u2", T0, "c1", ""))
 
 
 @pytest.mark.parametrize(
@@ -292,6 +307,88 @@ def test_a_tag_expires_on_time_with_no_further_events(tmp_path: Path) -> None:
     assert ce_time.startswith(expiry.isoformat()[:19])  # stamped with the expiry instant, not the tick
     assert service.stored_views()["c1"]["score"] == 0
     assert service.timers.fire_once() == 0  # nothing more due
+
+
+MERGING = [
+    record("v1", "page.viewed", T0, "c1", page_category="new_product"),
+    record("v2", "page.viewed", T0 + timedelta(hours=1), "c2", page_category="new_product"),
+    record("f1", "product.favourited", T0, "c1", product_id="a"),
+    record("f2", "product.favourited", T0 + timedelta(minutes=1), "c2", product_id="b"),
+    record("f3", "product.favourited", T0 + timedelta(minutes=2), "c2", product_id="c"),
+]
+
+
+def test_merge_and_unmerge_publish_both_customers_with_reasons_and_triggers(tmp_path: Path, clock: Clock) -> None:
+    service = Service(tmp_path / "s.db", clock)
+    service.apply([resolved(rec, n) for n, rec in enumerate(MERGING)])
+    assert service.outbox() == []  # neither customer has two views or three products alone
+    service.apply([merged("m1", T0 + timedelta(hours=3), "c1", "c2")])
+    by_customer = {m.customer_id: m for m in service.outbox()}
+    survivor, absorbed = by_customer["c1"], by_customer["c2"]
+    assert (survivor.trigger_event_id, survivor.score, survivor.merged_into) == ("m1", 15, "")
+    [tag] = survivor.tags_added
+    assert (tag.reason, list(tag.event_ids)) == ("rule:new_product_views", ["v1", "v2"])
+    assert tag.set_at.ToDatetime(tzinfo=UTC) == T0 + timedelta(hours=1)
+    [pool] = survivor.pools_added
+    assert (pool.pool, pool.reason, list(pool.event_ids)) == (
+        "long_term_nurture",
+        "rule:favourites_without_order",
+        ["f1", "f2", "f3"],
+    )
+    assert pool.since.ToDatetime(tzinfo=UTC) == T0 + timedelta(minutes=2) and pool.expires_at.ToDatetime(
+        tzinfo=UTC
+    ) == T0 + timedelta(days=30)
+    assert (absorbed.merged_into, absorbed.score, absorbed.trigger_event_id) == ("c1", 0, "m1")
+
+    service.apply([unmerged("u1", T0 + timedelta(hours=5), "c1", "c2")])
+    changes = service.outbox()[2:]
+    assert sorted(m.customer_id for m in changes) == ["c1", "c2"]
+    split = {m.customer_id: m for m in changes}
+    assert {m.trigger_event_id for m in changes} == {"u1"}
+    assert (split["c1"].score, list(split["c1"].pools), split["c1"].merged_into) == (0, [], "")
+    assert [(t.tag, t.reason, list(t.event_ids)) for t in split["c1"].tags_removed] == [
+        ("new_product_interest", "unmerged", ["u1"])
+    ]
+    assert [(p.pool, p.reason, list(p.event_ids)) for p in split["c1"].pools_removed] == [
+        ("long_term_nurture", "unmerged", ["u1"])
+    ]
+    assert (split["c2"].merged_into, split["c2"].score, list(split["c2"].pools)) == ("", 0, [])
+    lines = [json.dumps(rec) for rec in MERGING]
+    lines += [
+        json.dumps(record("m1", "customer.merged", T0 + timedelta(hours=3), "c1", absorbed_id="c2", survivor_id="c1"))
+    ]
+    lines += [
+        json.dumps(record("u1", "customer.unmerged", T0 + timedelta(hours=5), "c1", absorbed_id="c2", survivor_id="c1"))
+    ]
+    replayed = {v.customer_id: v.to_json() for v in replay_lines(lines, rules=RULES, at=clock()).views}
+    stored = service.stored_views()
+    assert {c: views_line(v) for c, v in stored.items()} == {
+        c: {**v, "tags": [t["tag"] for t in v["tags"]]} for c, v in replayed.items()
+    }
+    assert stored["c2"]["merged_into"] is None
+
+
+def test_pools_entered_and_left_by_time_alone_carry_their_reason_and_events(tmp_path: Path) -> None:
+    night = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 22:00 Beijing time
+    clock = Clock(night)
+    service = Service(tmp_path / "s.db", clock)
+    service.apply([resolved(record("n1", "order.created", night, "c5", order_id="o9"), 0)])
+    clock.now = night + timedelta(minutes=31)
+    assert service.timers.fire_once() == 1
+    [entered] = service.outbox()
+    assert (entered.trigger_event_id, list(entered.pools)) == ("", ["instant_conversion"])
+    [pool] = entered.pools_added
+    assert (pool.reason, list(pool.event_ids)) == ("rule:night_order_unpaid", ["n1"])
+    assert pool.expires_at.ToDatetime(tzinfo=UTC) == night + timedelta(minutes=30, hours=72)
+    clock.now = night + timedelta(hours=73)
+    assert service.timers.fire_once() == 1
+    [_, left] = service.outbox()
+    assert (left.trigger_event_id, list(left.pools), [p.pool for p in left.pools_removed]) == (
+        "",
+        [],
+        ["instant_conversion"],
+    )
+    assert (left.pools_removed[0].reason, list(left.pools_removed[0].event_ids)) == ("expired", ["n1"])
 
 
 # ---- REST --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -79,11 +79,19 @@ def _identity(person: Person, rng: random.Random) -> Identity:
 
 
 def touchpoints(
-    count: int, *, seed: int = 7, pii_key: str = "embedded-dev-key-change-me", form_share: float = 0.25
+    count: int,
+    *,
+    seed: int = 7,
+    pii_key: str = "embedded-dev-key-change-me",
+    form_share: float = 0.25,
+    crowd: Sequence[Person] | None = None,
 ) -> Iterator[Touch]:
-    """``count`` touchpoints: forms, page views (many new-product), favourites, WeCom, orders."""
+    """``count`` touchpoints: forms, page views (many new-product), favourites, WeCom, orders.
+
+    Each comes from a person drawn from ``crowd`` (default: ``count // 4`` fresh people).
+    """
     rng = random.Random(seed)
-    crowd = people(max(10, count // 4), seed=seed)
+    crowd = crowd or people(max(10, count // 4), seed=seed)
     for n in range(count):
         person = rng.choice(crowd)
         event_id = str(uuid.UUID(int=rng.getrandbits(128)))

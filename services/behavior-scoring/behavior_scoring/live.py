@@ -34,11 +34,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from crm.events.scoring.v1.scoring_pb2 import ScoreChanged, TagChange
+from crm.events.scoring.v1.scoring_pb2 import PoolChange, ScoreChanged, TagChange
 from crmkit.cloudevents import CloudEvent
 from crmkit.handlers import HandlerContext
 from crmkit.outbox import Outbox
-from crmkit.timeutil import to_timestamp, utcnow
+from crmkit.timeutil import utcnow
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -88,12 +89,35 @@ def _upsert(dialect: str, target: Table, add: bool = False) -> Insert:
     return lite.on_conflict_do_update(index_elements=keys, set_=lite_values)
 
 
+def _stamp(instant: Instant | None) -> Timestamp | None:
+    """An instant (µs since the epoch) as a protobuf Timestamp; None stays unset."""
+    if instant is None:
+        return None
+    seconds, micros = divmod(instant, 1_000_000)
+    return Timestamp(seconds=seconds, nanos=micros * 1000)
+
+
 def tag_change(change: Change) -> TagChange:
-    """A tag (or pool) change as the contract carries it."""
-    message = TagChange(tag=change.name, weight=change.weight, reason=change.reason, event_ids=list(change.event_ids))
-    if change.expires_at is not None:
-        message.expires_at.CopyFrom(to_timestamp(to_datetime(change.expires_at)))
-    return message
+    """A tag change as the contract carries it."""
+    return TagChange(
+        tag=change.name,
+        weight=change.weight,
+        reason=change.reason,
+        event_ids=change.event_ids,
+        set_at=_stamp(change.set_at),
+        expires_at=_stamp(change.expires_at),
+    )
+
+
+def pool_change(change: Change) -> PoolChange:
+    """A pool entry or exit as the contract carries it."""
+    return PoolChange(
+        pool=change.name,
+        reason=change.reason,
+        event_ids=change.event_ids,
+        since=_stamp(change.set_at),
+        expires_at=_stamp(change.expires_at),
+    )
 
 
 def score_changed(diff: Diff) -> ScoreChanged:
@@ -106,6 +130,10 @@ def score_changed(diff: Diff) -> ScoreChanged:
         pools=after.pool_names(),
         tags_added=[tag_change(c) for c in diff.tags_added],
         tags_removed=[tag_change(c) for c in diff.tags_removed],
+        pools_added=[pool_change(c) for c in diff.pools_added],
+        pools_removed=[pool_change(c) for c in diff.pools_removed],
+        trigger_event_id=diff.trigger or "",
+        merged_into=after.merged_into or "",
     )
 
 

@@ -1,8 +1,9 @@
 """CloudEvents from crm.customer.v1 → the engine's behaviour events.
 
 ``customer.resolved`` carries the original touchpoint (its id, type, occurred time and
-body) and the customer it was attributed to; ``customer.merged`` re-keys a customer. Each
-becomes the same flat record the replay reads (``{"id", "type", "at", "customer_id",
+body) and the customer it was attributed to; ``customer.merged`` re-keys a customer and
+``customer.unmerged`` splits it back (its ``restored_id`` is the merge's absorbed customer).
+Each becomes the same flat record the replay reads (``{"id", "type", "at", "customer_id",
 ...}``) and is validated by ``domain.events.parse_event``, so the live service and
 ``crm score replay`` see identical events. Touchpoint types no rule reads (log-ins,
 shares, forms, …) are recorded as behaviour (counted) but not given to the engine.
@@ -13,17 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerResolved
+from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerResolved, CustomerUnmerged
 from crm.events.touchpoint.v1 import touchpoint_pb2 as tp
 from crmkit.cloudevents import CloudEvent
 from crmkit.errors import PoisonMessage
 from google.protobuf.message import Message
 
-from behavior_scoring.domain.events import MERGED, Event, EventError, parse_event
+from behavior_scoring.domain.events import MERGED, UNMERGED, Event, EventError, parse_event
 from behavior_scoring.domain.instants import format_instant, parse_instant, to_datetime, to_instant
 
 RESOLVED = "crm.customer.resolved"
 MERGED_TYPE = "crm.customer.merged"
+UNMERGED_TYPE = "crm.customer.unmerged"
 
 Fields = dict[str, object]
 
@@ -132,16 +134,26 @@ def resolved_record(resolved: CustomerResolved) -> Fields | None:
     }
 
 
-def merged_record(event: CloudEvent, merged: CustomerMerged) -> Fields:
-    """The replay-shaped record of a merge: the survivor keeps both customers' behaviour."""
+def _pair_record(event: CloudEvent, kind: str, *, survivor_id: str, absorbed_id: str) -> Fields:
+    """The replay-shaped record of a merge or unmerge, at the CloudEvent's time, keyed by the survivor."""
     return {
         "id": event.id,
-        "type": MERGED,
+        "type": kind,
         "at": format_instant(to_instant(event.time)),
-        "customer_id": merged.survivor_id,
-        "absorbed_id": merged.absorbed_id,
-        "survivor_id": merged.survivor_id,
+        "customer_id": survivor_id,
+        "absorbed_id": absorbed_id,
+        "survivor_id": survivor_id,
     }
+
+
+def merged_record(event: CloudEvent, merged: CustomerMerged) -> Fields:
+    """The replay-shaped record of a merge: the survivor keeps both customers' behaviour."""
+    return _pair_record(event, MERGED, survivor_id=merged.survivor_id, absorbed_id=merged.absorbed_id)
+
+
+def unmerged_record(event: CloudEvent, unmerged: CustomerUnmerged) -> Fields:
+    """The replay-shaped record of an unmerge: the restored customer takes its own behaviour back."""
+    return _pair_record(event, UNMERGED, survivor_id=unmerged.survivor_id, absorbed_id=unmerged.restored_id)
 
 
 def _parse(record: Fields, what: str) -> Event:
@@ -167,6 +179,9 @@ def map_event(event: CloudEvent) -> Mapped:
     if event.type == MERGED_TYPE:
         record = merged_record(event, event.data_as(CustomerMerged))
         return Mapped(_parse(record, f"merge {event.id}"), None, event.correlation_id or event.id)
+    if event.type == UNMERGED_TYPE:
+        record = unmerged_record(event, event.data_as(CustomerUnmerged))
+        return Mapped(_parse(record, f"unmerge {event.id}"), None, event.correlation_id or event.id)
     raise PoisonMessage(f"behavior-scoring does not handle {event.type}")
 
 

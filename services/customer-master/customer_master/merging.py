@@ -16,10 +16,10 @@ from typing import Any
 from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerProfile, CustomerUnmerged, CustomerUpdated
 from crmkit.outbox import Outbox
 from crmkit.timeutil import to_timestamp
-from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from customer_master.domain.blocking import block_keys
-from customer_master.domain.matching import Match, prepare, score
+from customer_master.domain.matching import MatchRecord, prepare, score
 from customer_master.domain.resolution import PROFILE_FIELDS, CustomerRecord
 from customer_master.models import (
     Base,
@@ -41,6 +41,17 @@ _MERGES = Base.metadata.tables[MergeRow.__tablename__]
 _DATES = ("created_at", "updated_at")
 MAX_BLOCK = 50
 """A key more customers share than this (a common name at a big employer) is indexed but not compared on."""
+_BLOCK_SIZES = (
+    select(_BLOCKS.c.kind, _BLOCKS.c.value, func.count())
+    .where(_BLOCKS.c.value.in_(bindparam("values", expanding=True)))
+    .group_by(_BLOCKS.c.kind, _BLOCKS.c.value)
+)
+_HOLDERS = select(_BLOCKS.c.kind, _BLOCKS.c.value, _BLOCKS.c.customer_id).where(
+    _BLOCKS.c.value.in_(bindparam("values", expanding=True))
+)
+_HELD = select(_BLOCKS.c.kind, _BLOCKS.c.value, _BLOCKS.c.customer_id).where(
+    _BLOCKS.c.customer_id.in_(bindparam("ids", expanding=True))
+)
 
 
 class MergeConflict(Exception):
@@ -61,41 +72,52 @@ def load_records(connection: Connection, ids: Iterable[str]) -> dict[str, Custom
     return {row["id"]: CustomerRecord(**row) for row in rows}
 
 
-def _match(a: CustomerRecord, b: CustomerRecord) -> Match:
-    def prepared(c: CustomerRecord) -> Any:
-        return prepare(name=c.name, phone=c.phone_e164, email=c.email, company=c.company, region=c.region_code)
-
-    return score(prepared(a), prepared(b))
+def _prepared(customer: CustomerRecord) -> MatchRecord:
+    return prepare(
+        name=customer.name,
+        phone=customer.phone_e164,
+        email=customer.email,
+        company=customer.company,
+        region=customer.region_code,
+    )
 
 
 def find_duplicates(
     *, connection: Connection, outbox: Outbox, customers: Sequence[CustomerRecord], now: datetime
 ) -> None:
     """Index ``customers`` under their blocking keys, score them against customers sharing a key,
-    merge pairs above the auto-merge threshold and open a suggestion for the review band."""
+    merge pairs above the auto-merge threshold and open a suggestion for the review band.
+
+    Only keys a customer did not hold yet bring comparisons: a pair already sharing a key was
+    scored when the second of them took it, so a change of a non-key field re-scores nothing.
+    """
     keys_of = {c.id: keys for c in customers if not c.merged_into and (keys := _keys(c))}
     if not keys_of:
         return
     values = sorted({value for keys in keys_of.values() for _, value in keys})
+    sizes = {(kind, value): size for kind, value, size in connection.execute(_BLOCK_SIZES, {"values": values})}
+    oversized = {key for key, size in sizes.items() if size > MAX_BLOCK}
     holders: dict[tuple[str, str], set[str]] = {}
-    for kind, value, holder in connection.execute(
-        select(_BLOCKS.c.kind, _BLOCKS.c.value, _BLOCKS.c.customer_id).where(_BLOCKS.c.value.in_(values))
-    ):
-        holders.setdefault((kind, value), set()).add(holder)
+    if comparable := sorted({value for key, value in sizes if (key, value) not in oversized}):
+        for kind, value, holder in connection.execute(_HOLDERS, {"values": comparable}):
+            if (kind, value) in sizes and (kind, value) not in oversized:
+                holders.setdefault((kind, value), set()).add(holder)
+    held = {(kind, value, holder) for kind, value, holder in connection.execute(_HELD, {"ids": sorted(keys_of)})}
     new_rows = []
     pairs: set[tuple[str, str]] = set()
     for customer_id, keys in keys_of.items():
         for key in sorted(keys):
             owners = holders.setdefault(key, set())
-            if len(owners) <= MAX_BLOCK:
-                pairs.update((customer_id, other) for other in owners if other != customer_id)
-            if customer_id not in owners:
-                owners.add(customer_id)
-                new_rows.append({"kind": key[0], "value": key[1], "customer_id": customer_id})
+            if customer_id in owners or (*key, customer_id) in held:
+                continue  # compared with every holder of this key when the later of the two took it
+            if key not in oversized and len(owners) <= MAX_BLOCK:
+                pairs.update((customer_id, other) for other in owners)
+            owners.add(customer_id)
+            new_rows.append({"kind": key[0], "value": key[1], "customer_id": customer_id})
     if new_rows:
         connection.execute(insert(_BLOCKS), new_rows)
     if pairs:
-        _triage(connection, outbox, pairs, now=now)
+        _triage(connection, outbox, pairs, known={c.id: c for c in customers}, now=now)
 
 
 def _keys(customer: CustomerRecord) -> set[tuple[str, str]]:
@@ -104,8 +126,17 @@ def _keys(customer: CustomerRecord) -> set[tuple[str, str]]:
     )
 
 
-def _triage(connection: Connection, outbox: Outbox, pairs: set[tuple[str, str]], *, now: datetime) -> None:
-    records = load_records(connection, {c for pair in pairs for c in pair})
+def _triage(
+    connection: Connection,
+    outbox: Outbox,
+    pairs: set[tuple[str, str]],
+    *,
+    known: dict[str, CustomerRecord],
+    now: datetime,
+) -> None:
+    """Score each pair (each customer prepared once); merge, suggest or let be."""
+    records = {**load_records(connection, {c for pair in pairs for c in pair} - set(known)), **known}
+    prepared: dict[str, MatchRecord] = {}
     existing = set(
         connection.execute(
             select(_SUGGESTIONS.c.id).where(_SUGGESTIONS.c.id.in_(sorted({suggestion_id(*p) for p in pairs})))
@@ -117,7 +148,10 @@ def _triage(connection: Connection, outbox: Outbox, pairs: set[tuple[str, str]],
         a, b = records.get(a_id), records.get(b_id)
         if a is None or b is None or a.merged_into or b.merged_into or merged & {a_id, b_id}:
             continue
-        match = _match(a, b)
+        for customer in (a, b):
+            if customer.id not in prepared:
+                prepared[customer.id] = _prepared(customer)
+        match = score(prepared[a_id], prepared[b_id])
         survivor, absorbed = sorted((a, b), key=lambda c: (c.created_at, c.id))
         if match.decision == "auto_merge":
             reason = "auto: " + ", ".join(item.rule for item in match.evidence if item.weight > 0)

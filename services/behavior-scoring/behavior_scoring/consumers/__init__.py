@@ -1,4 +1,4 @@
-"""behavior-scoring's consumer: resolved touchpoints and merges → the scoring engine → ``score_changed``."""
+"""behavior-scoring's consumer: resolved touchpoints, merges and unmerges → the scoring engine → ``score_changed``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from crmkit.handlers import Subscription
 
 from behavior_scoring.domain.rulesfile import load_rules
 from behavior_scoring.live import LiveScoring
-from behavior_scoring.mapping import MERGED_TYPE, RESOLVED
+from behavior_scoring.mapping import MERGED_TYPE, RESOLVED, UNMERGED_TYPE
 
 
 def subscription(live: LiveScoring | None = None) -> Subscription:
@@ -15,7 +15,7 @@ def subscription(live: LiveScoring | None = None) -> Subscription:
     return Subscription(
         group="behavior-scoring",
         topics=("crm.customer.v1",),
-        handlers={RESOLVED: scoring.handle_one, MERGED_TYPE: scoring.handle_one},
-        ignored=frozenset({"crm.customer.updated", "crm.customer.unmerged"}),
+        handlers={RESOLVED: scoring.handle_one, MERGED_TYPE: scoring.handle_one, UNMERGED_TYPE: scoring.handle_one},
+        ignored=frozenset({"crm.customer.updated"}),
         batch=scoring.handle_batch,
     )

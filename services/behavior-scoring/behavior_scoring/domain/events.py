@@ -111,8 +111,8 @@ def parse_event(raw: Mapping[str, object]) -> Event:
     """Validate one decoded input record and return it as an :class:`Event`.
 
     Raises :class:`EventError` for an unknown type, a missing ``id``/``customer_id``/
-    ``at``, an unparseable or offset-less time, a missing required field or a field of the
-    wrong kind. Unknown extra keys are ignored (upstream may add fields).
+    ``at``, an unparseable or offset-less time, a missing (or empty) required field or a
+    field of the wrong kind. Unknown extra keys are ignored (upstream may add fields).
     """
     kind, event_id, customer_id, at_text = raw.get("type"), raw.get("id"), raw.get("customer_id"), raw.get("at")
     if not (type(kind) is str and type(event_id) is str and type(customer_id) is str and type(at_text) is str) or not (
@@ -129,7 +129,7 @@ def parse_event(raw: Mapping[str, object]) -> Event:
     fields: dict[str, str | int] = {}
     for name, spec, is_text in schema:
         value = raw.get(name)
-        if value is None:
+        if value is None or (value == "" and spec.required):
             if spec.required:
                 raise EventError(f"{kind} needs {name}", field=name)
         elif is_text and type(value) is str:

@@ -156,7 +156,8 @@ class Change:
     weight: int
     reason: str
     """``rule:<id>`` when added or refreshed; the end cause (``expired``, ``cleared``, …),
-    ``merged``, ``rules_changed`` or ``recomputed`` (a late event rewrote history) when removed."""
+    ``merged``, ``unmerged``, ``rules_changed`` or ``recomputed`` (a late event rewrote history)
+    when removed."""
     event_ids: tuple[str, ...]
     set_at: Instant
     expires_at: Instant | None

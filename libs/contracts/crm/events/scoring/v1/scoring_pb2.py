@@ -25,15 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#crm/events/scoring/v1/scoring.proto\x12\x15\x63rm.events.scoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"{\n\tTagChange\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\tevent_ids\x18\x04 \x03(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc2\x01\n\x0cScoreChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x05\x12\x11\n\trisk_tier\x18\x03 \x01(\t\x12\r\n\x05pools\x18\x04 \x03(\t\x12\x34\n\ntags_added\x18\x05 \x03(\x0b\x32 .crm.events.scoring.v1.TagChange\x12\x36\n\x0ctags_removed\x18\x06 \x03(\x0b\x32 .crm.events.scoring.v1.TagChangeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#crm/events/scoring/v1/scoring.proto\x12\x15\x63rm.events.scoring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\tTagChange\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\tevent_ids\x18\x04 \x03(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06set_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x98\x01\n\nPoolChange\x12\x0c\n\x04pool\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x11\n\tevent_ids\x18\x03 \x03(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe3\x02\n\x0cScoreChanged\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x05\x12\x11\n\trisk_tier\x18\x03 \x01(\t\x12\r\n\x05pools\x18\x04 \x03(\t\x12\x34\n\ntags_added\x18\x05 \x03(\x0b\x32 .crm.events.scoring.v1.TagChange\x12\x36\n\x0ctags_removed\x18\x06 \x03(\x0b\x32 .crm.events.scoring.v1.TagChange\x12\x36\n\x0bpools_added\x18\x07 \x03(\x0b\x32!.crm.events.scoring.v1.PoolChange\x12\x38\n\rpools_removed\x18\x08 \x03(\x0b\x32!.crm.events.scoring.v1.PoolChange\x12\x18\n\x10trigger_event_id\x18\t \x01(\t\x12\x13\n\x0bmerged_into\x18\n \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.events.scoring.v1.scoring_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TAGCHANGE']._serialized_start=95
-  _globals['_TAGCHANGE']._serialized_end=218
-  _globals['_SCORECHANGED']._serialized_start=221
-  _globals['_SCORECHANGED']._serialized_end=415
+  _globals['_TAGCHANGE']._serialized_start=96
+  _globals['_TAGCHANGE']._serialized_end=263
+  _globals['_POOLCHANGE']._serialized_start=266
+  _globals['_POOLCHANGE']._serialized_end=418
+  _globals['_SCORECHANGED']._serialized_start=421
+  _globals['_SCORECHANGED']._serialized_end=776
 # @@protoc_insertion_point(module_scope)

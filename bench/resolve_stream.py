@@ -1,0 +1,261 @@
+"""customer-master's streaming resolution against a large master: touchpoints/s and per-touchpoint p99.
+
+    .venv/bin/python bench/resolve_stream.py [--master 1000000] [--rate 3000] [--seconds 20]
+
+Builds (once, cached under ``var/bench/``) a customer-master SQLite database holding
+``--master`` customers with their identity keys, blocking keys and one source record
+each, copies it, and feeds it touchpoints shaped like the load generator's (80% from
+people already in the master, 20% new) through the consumer's real apply path
+(``EventApplier``: ledger + state + outbox in one transaction per batch), without Kafka.
+
+Two phases:
+
+* **capacity**: touchpoints as fast as the process takes them, in batches of ``--batch``:
+  touchpoints/s and CPU µs per touchpoint.
+* **paced**: an open-loop schedule of ``--rate`` touchpoints/s; the loop takes every
+  touchpoint that has arrived (up to ``--batch``), applies them and commits. A touchpoint's
+  latency is commit time minus its scheduled arrival, so queueing behind a slow batch
+  counts. Prints achieved rate and p50/p99/max.
+
+The broker's own hop (produce → fetch, relay → topic) is measured by ``bench/pipeline.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from crm_cli.loadgen import COMPANIES, GIVEN, SURNAMES, Person, touchpoints
+from crm_contracts import load_registry
+from crmkit.applier import EventApplier
+from crmkit.cloudevents import PROTOBUF, CloudEvent
+from crmkit.db import Database
+from customer_master.consumers import subscription
+from customer_master.domain.blocking import block_keys
+from customer_master.models import Base
+
+REGION_CODES = ["310000", "320000", "330000", "110000", "440000", "510000", ""]
+CACHE = Path("var/bench")
+NEW_SHARE = 0.2
+"""Share of the stream's people who are not in the master yet."""
+
+
+def master_person(index: int) -> Person:
+    """The ``index``-th customer of the master, as the load generator knows people."""
+    rng = random.Random(index)
+    return Person(
+        name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+        phone=f"139{index:08d}",
+        unionid=f"oU-m-{index}",
+        openid=f"oM-m-{index}",
+        external_userid=f"wm-m-{index}",
+        company=rng.choice(COMPANIES) if rng.random() < 0.6 else "",
+        region=rng.choice(REGION_CODES),
+    )
+
+
+def _master_rows(count: int) -> Iterator[tuple[tuple[object, ...], list[tuple[str, str, str]], list[tuple[str, str]]]]:
+    """(customer row, identity keys, blocking keys) per master customer."""
+    created = "2026-01-01 00:00:00.000000"
+    for index in range(count):
+        person = master_person(index)
+        customer_id = f"cus_m{index:023d}"
+        phone = f"+86{person.phone}"
+        provenance = {
+            "phone_e164": {
+                "record_id": f"seed-{index}",
+                "type": "crm.import",
+                "source": "/bench",
+                "observed_at": "2026-01-01T00:00:00+00:00",
+                "rule": "only",
+            }
+        }
+        row = (
+            customer_id,
+            "",
+            person.name,
+            phone,
+            "",
+            person.company,
+            person.region,
+            "",
+            0,
+            1,
+            "",
+            json.dumps(provenance),
+            created,
+            created,
+        )
+        keys = [("unionid", person.unionid, customer_id), ("phone", phone, customer_id)]
+        blocks = sorted(block_keys(name=person.name, company=person.company, email="", phone_e164=phone))
+        yield row, keys, blocks
+
+
+def build_master(path: Path, count: int) -> None:
+    """Write a customer-master database with ``count`` customers (a few minutes for a million)."""
+    began = time.perf_counter()
+    db = Database(f"sqlite:///{path}", Base.metadata)
+    db.create_all()
+    db.dispose()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    customers: list[tuple[object, ...]] = []
+    keys: list[tuple[str, str, str, object]] = []
+    blocks: list[tuple[str, str, object]] = []
+    sources: list[tuple[object, ...]] = []
+    for index, (row, key_rows, block_rows) in enumerate(_master_rows(count)):
+        customers.append(row)
+        keys.extend((kind, value, owner, row[-1]) for kind, value, owner in key_rows)
+        blocks.extend((kind, value, row[0]) for kind, value in block_rows)
+        sources.append((f"seed-{index}", row[0], "/bench", "crm.import", row[-1], json.dumps({"phone_e164": row[3]})))
+        if len(customers) == 50_000 or index == count - 1:
+            conn.executemany(
+                "INSERT INTO customers (id, account_id, name, phone_e164, email, company, region_code,"
+                " industry, junk, version, merged_into, provenance, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                customers,
+            )
+            conn.executemany("INSERT INTO identity_keys (kind, value, customer_id, created_at) VALUES (?,?,?,?)", keys)
+            conn.executemany("INSERT INTO block_keys (kind, value, customer_id) VALUES (?,?,?)", blocks)
+            conn.executemany(
+                "INSERT INTO source_records (id, customer_id, source, type, observed_at, fields) VALUES (?,?,?,?,?,?)",
+                sources,
+            )
+            conn.commit()
+            customers, keys, blocks, sources = [], [], [], []
+            print(f"\r  master: {index + 1:,}/{count:,} customers", end="", flush=True)
+    conn.execute("ANALYZE")
+    conn.commit()
+    conn.close()
+    print(f"\n  master built in {time.perf_counter() - began:.0f} s ({path.stat().st_size / 2**20:.0f} MiB)")
+
+
+def stream(count: int, master: int, *, seed: int) -> list[CloudEvent]:
+    """``count`` touchpoint events from people of the master and new people."""
+    rng = random.Random(seed)
+    known = [master_person(rng.randrange(master)) for _ in range(max(10, int(count * (1 - NEW_SHARE) / 4)))]
+    fresh = [
+        Person(
+            name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            phone=f"158{n:08d}",
+            unionid=f"oU-n-{seed}-{n}",
+            openid=f"oM-n-{seed}-{n}",
+            external_userid=f"wm-n-{seed}-{n}",
+            company=rng.choice(COMPANIES),
+            region=rng.choice(REGION_CODES),
+        )
+        for n in range(max(10, int(count * NEW_SHARE / 4)))
+    ]
+    now = datetime.now(UTC)
+    return [
+        CloudEvent(
+            id=touch.event_id,
+            source="/bench/loadgen",
+            type=touch.event_type,
+            time=now + timedelta(microseconds=n),
+            data=touch.data,
+            topic=touch.topic,
+            partition=n % 6,
+            offset=n,
+        )
+        for n, touch in enumerate(touchpoints(count, seed=seed, crowd=known + fresh))
+    ]
+
+
+def _applier(db: Database) -> EventApplier:
+    return EventApplier(
+        db=db, registry=load_registry(), subscription=subscription(), source="/customer-master", content_type=PROTOBUF
+    )
+
+
+def capacity(db: Database, events: Sequence[CloudEvent], batch: int) -> None:
+    """Apply ``events`` back to back; print touchpoints/s."""
+    applier = _applier(db)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for start in range(0, len(events), batch):
+        result = applier.apply(events[start : start + batch])
+        assert result.error is None, result.error
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(
+        f"capacity: {len(events):,} touchpoints in batches of {batch}: {len(events) / wall:,.0f} touchpoints/s, "
+        f"{cpu / len(events) * 1e6:.0f} µs CPU each"
+    )
+
+
+def paced(db: Database, events: Sequence[CloudEvent], *, rate: float, batch: int) -> None:
+    """Open-loop schedule at ``rate``/s; print achieved rate and latency percentiles."""
+    applier = _applier(db)
+    latencies: list[float] = []
+    sizes: list[int] = []
+    began = time.perf_counter()
+    taken = 0
+    while taken < len(events):
+        now = time.perf_counter()
+        due = min(len(events), int((now - began) * rate) + 1)
+        if due <= taken:
+            time.sleep((taken / rate) - (now - began))
+            continue
+        end = min(due, taken + batch)
+        result = applier.apply(events[taken:end])
+        assert result.error is None, result.error
+        done = time.perf_counter()
+        latencies.extend(done - (began + n / rate) for n in range(taken, end))
+        sizes.append(end - taken)
+        taken = end
+    wall = time.perf_counter() - began
+    ordered = sorted(latencies)
+    p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
+    ok = "✓" if p99 <= 0.020 else "✗"
+    print(
+        f"paced at {rate:,.0f}/s: {len(events) / wall:,.0f} touchpoints/s achieved, latency p50 {p50 * 1000:.1f} ms, "
+        f"p99 {p99 * 1000:.1f} ms {ok} (target ≤ 20 ms), max {ordered[-1] * 1000:.1f} ms; "
+        f"batches {len(sizes):,}, mean size {statistics.fmean(sizes):.1f}"
+    )
+
+
+def main() -> None:
+    """Build or reuse the master, then run the capacity and paced phases on copies."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--master", type=int, default=1_000_000, help="customers already in the master")
+    parser.add_argument("--rate", type=float, default=3000, help="paced phase: touchpoints/s")
+    parser.add_argument("--seconds", type=float, default=20, help="paced phase length")
+    parser.add_argument("--capacity-count", type=int, default=30_000, help="touchpoints in the capacity phase")
+    parser.add_argument("--batch", type=int, default=500, help="most touchpoints per transaction")
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached = CACHE / f"master-{args.master}.db"
+    if not cached.exists():
+        partial = cached.with_suffix(".building")
+        partial.unlink(missing_ok=True)
+        build_master(partial, args.master)
+        partial.rename(cached)
+    print(f"master: {args.master:,} customers ({cached})")
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        for phase in ("capacity", "paced"):
+            copy = Path(tmp) / f"{phase}.db"
+            shutil.copyfile(cached, copy)
+            db = Database(f"sqlite:///{copy}", Base.metadata)
+            if phase == "capacity":
+                capacity(db, stream(args.capacity_count, args.master, seed=args.seed), args.batch)
+            else:
+                count = int(args.rate * args.seconds)
+                paced(db, stream(count, args.master, seed=args.seed + 1), rate=args.rate, batch=args.batch)
+            db.dispose()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
