@@ -6,7 +6,8 @@ Builds (once, cached under ``var/bench/``) a customer-master SQLite database hol
 ``--master`` customers with their identity keys, blocking keys and one source record
 each, copies it, and feeds it touchpoints shaped like the load generator's (80% from
 people already in the master, 20% new) through the consumer's real apply path
-(``EventApplier``: ledger + state + outbox in one transaction per batch), without Kafka.
+(``EventApplier``: ledger + state + outbox in one transaction per batch, with the
+service's background WAL checkpointer), without Kafka.
 
 Two phases:
 
@@ -30,14 +31,17 @@ import shutil
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crm_cli.loadgen import COMPANIES, GIVEN, SURNAMES, Person, touchpoints
 from crm_contracts import load_registry
 from crmkit.applier import EventApplier
+from crmkit.checkpoint import WalCheckpointer
 from crmkit.cloudevents import PROTOBUF, CloudEvent
 from crmkit.db import Database
 from customer_master.consumers import subscription
@@ -173,6 +177,25 @@ def stream(count: int, master: int, *, seed: int) -> list[CloudEvent]:
     ]
 
 
+@contextmanager
+def checkpointing(path: Path) -> Iterator[None]:
+    """The service's background WAL checkpoints (every 250 ms, on a thread) for the duration."""
+    checkpointer = WalCheckpointer(path)
+    done = threading.Event()
+
+    def loop() -> None:
+        while not done.wait(0.25):
+            checkpointer.checkpoint()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def _applier(db: Database) -> EventApplier:
     return EventApplier(
         db=db, registry=load_registry(), subscription=subscription(), source="/customer-master", content_type=PROTOBUF
@@ -247,11 +270,12 @@ def main() -> None:
             copy = Path(tmp) / f"{phase}.db"
             shutil.copyfile(cached, copy)
             db = Database(f"sqlite:///{copy}", Base.metadata)
-            if phase == "capacity":
-                capacity(db, stream(args.capacity_count, args.master, seed=args.seed), args.batch)
-            else:
-                count = int(args.rate * args.seconds)
-                paced(db, stream(count, args.master, seed=args.seed + 1), rate=args.rate, batch=args.batch)
+            with checkpointing(copy):
+                if phase == "capacity":
+                    capacity(db, stream(args.capacity_count, args.master, seed=args.seed), args.batch)
+                else:
+                    count = int(args.rate * args.seconds)
+                    paced(db, stream(count, args.master, seed=args.seed + 1), rate=args.rate, batch=args.batch)
             db.dispose()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss:,.0f} MiB")

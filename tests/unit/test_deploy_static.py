@@ -70,6 +70,7 @@ _MAIN_TOPICS: dict[str, int] = {
     "crm.touchpoint.wecom.v1": 6,
     "crm.touchpoint.order.v1": 6,
     "crm.touchpoint.form.v1": 6,
+    "crm.touchpoint.import.v1": 6,
     "crm.customer.v1": 6,
     "crm.lead.v1": 6,
     "crm.scoring.v1": 6,

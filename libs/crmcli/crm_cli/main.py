@@ -19,7 +19,7 @@ from google.protobuf import json_format
 from rich.console import Console
 from rich.table import Table
 
-from crm_cli import dedupe, route, score
+from crm_cli import dedupe, importer, route, score
 from crm_cli.demo import run_demo
 from crm_cli.stack import Stack, StackError, start_stack
 
@@ -27,6 +27,7 @@ app = typer.Typer(help="CRM backbone: embedded stack, topics, demo.", no_args_is
 app.add_typer(route.app, name="route")
 app.add_typer(score.app, name="score")
 app.command("dedupe")(dedupe.dedupe)
+app.command("import")(importer.import_file)
 console = Console(stderr=True)
 VarOption = Annotated[Path, typer.Option("--var", help="Where databases, logs and the stack state live.")]
 

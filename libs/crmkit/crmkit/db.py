@@ -35,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
+from crmkit.checkpoint import WRITER_AUTOCHECKPOINT_PAGES
+
 # SQLite has no BIGINT autoincrement; INTEGER PRIMARY KEY is its rowid, which is.
 _SEQ_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -93,6 +95,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

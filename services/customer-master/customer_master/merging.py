@@ -72,6 +72,20 @@ def load_records(connection: Connection, ids: Iterable[str]) -> dict[str, Custom
     return {row["id"]: CustomerRecord(**row) for row in rows}
 
 
+_MATCHED_ON = ("id", "created_at", "merged_into", "name", "phone_e164", "email", "company", "region_code")
+_MATCHING_VIEW = select(*(_CUSTOMERS.c[name] for name in _MATCHED_ON)).where(
+    _CUSTOMERS.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _matching_view(connection: Connection, ids: set[str]) -> dict[str, CustomerRecord]:
+    """Customers by id with only what scoring and survivor choice read (no provenance to decode)."""
+    if not ids:
+        return {}
+    rows = connection.execute(_MATCHING_VIEW, {"ids": sorted(ids)}).mappings()
+    return {row["id"]: CustomerRecord(**row, updated_at=row["created_at"]) for row in rows}
+
+
 def _prepared(customer: CustomerRecord) -> MatchRecord:
     return prepare(
         name=customer.name,
@@ -135,7 +149,7 @@ def _triage(
     now: datetime,
 ) -> None:
     """Score each pair (each customer prepared once); merge, suggest or let be."""
-    records = {**load_records(connection, {c for pair in pairs for c in pair} - set(known)), **known}
+    records = {**_matching_view(connection, {c for pair in pairs for c in pair} - set(known)), **known}
     prepared: dict[str, MatchRecord] = {}
     existing = set(
         connection.execute(

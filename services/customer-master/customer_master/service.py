@@ -9,7 +9,7 @@ from datetime import datetime
 
 from crm.events.customer.v1.customer_pb2 import CustomerResolved, CustomerUpdated
 from crm.events.lead.v1.lead_pb2 import LeadCreated
-from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted
+from crm.events.touchpoint.v1.touchpoint_pb2 import CustomerRecordImported, LeadFormSubmitted
 from crm_contracts.touchpoints import touchpoint_identity, wrap_touchpoint
 from crmkit.outbox import Outbox
 from crmkit.timeutil import to_timestamp, utcnow
@@ -67,20 +67,32 @@ def observe(body: Message) -> Observation:
     if isinstance(body, LeadFormSubmitted):
         keys = identity_keys(identity, extra_phone=body.phone, extra_email=body.email)
         return Observation(keys=tuple(keys), profile=_form_fields(body))
+    if isinstance(body, CustomerRecordImported):  # a row of a customer sheet (`crm import`): no lead
+        return Observation(keys=tuple(identity_keys(identity)), profile=_imported_fields(body))
     phone = normalise_phone(identity.phone)
     profile = {"phone_e164": phone.e164 if phone and phone.is_mobile else "", "email": normalise_email(identity.email)}
     return Observation(keys=tuple(identity_keys(identity)), profile=profile)
 
 
 def _form_fields(form: LeadFormSubmitted) -> dict[str, str]:
-    phone = normalise_phone(form.phone)
+    return _profile(form.name, form.phone, form.email, form.company, form.region, form.industry)
+
+
+def _imported_fields(row: CustomerRecordImported) -> dict[str, str]:
+    identity = row.identity
+    return _profile(row.name, identity.phone, identity.email, row.company, row.region, row.industry)
+
+
+def _profile(name: str, phone: str, email: str, company: str, region: str, industry: str) -> dict[str, str]:
+    """The profile fields a form or a sheet row states outright (a landline included), normalised."""
+    number = normalise_phone(phone)
     return {
-        "name": nfkc(form.name),
-        "phone_e164": phone.e164 if phone else "",
-        "email": normalise_email(form.email),
-        "company": nfkc(form.company),
-        "region_code": normalise_region(form.region),
-        "industry": nfkc(form.industry),
+        "name": nfkc(name),
+        "phone_e164": number.e164 if number else "",
+        "email": normalise_email(email),
+        "company": nfkc(company),
+        "region_code": normalise_region(region),
+        "industry": nfkc(industry),
     }
 
 

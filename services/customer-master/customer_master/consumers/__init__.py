@@ -15,6 +15,7 @@ TOUCHPOINT_TOPICS = (
     "crm.touchpoint.wecom.v1",
     "crm.touchpoint.order.v1",
     "crm.touchpoint.form.v1",
+    "crm.touchpoint.import.v1",
 )
 
 

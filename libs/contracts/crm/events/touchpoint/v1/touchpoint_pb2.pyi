@@ -158,8 +158,32 @@ class LeadFormSubmitted(_message.Message):
     page_url: str
     def __init__(self, identity: _Optional[_Union[_identity_pb2.Identity, _Mapping]] = ..., name: _Optional[str] = ..., phone: _Optional[str] = ..., company: _Optional[str] = ..., email: _Optional[str] = ..., region: _Optional[str] = ..., industry: _Optional[str] = ..., product_interest: _Optional[str] = ..., dwell_seconds: _Optional[int] = ..., page_url: _Optional[str] = ...) -> None: ...
 
+class CustomerRecordImported(_message.Message):
+    __slots__ = ("identity", "record_id", "source", "name", "company", "credit_code", "region", "industry", "address", "observed_at")
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    INDUSTRY_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_AT_FIELD_NUMBER: _ClassVar[int]
+    identity: _identity_pb2.Identity
+    record_id: str
+    source: str
+    name: str
+    company: str
+    credit_code: str
+    region: str
+    industry: str
+    address: str
+    observed_at: _timestamp_pb2.Timestamp
+    def __init__(self, identity: _Optional[_Union[_identity_pb2.Identity, _Mapping]] = ..., record_id: _Optional[str] = ..., source: _Optional[str] = ..., name: _Optional[str] = ..., company: _Optional[str] = ..., credit_code: _Optional[str] = ..., region: _Optional[str] = ..., industry: _Optional[str] = ..., address: _Optional[str] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class Touchpoint(_message.Message):
-    __slots__ = ("event_id", "type", "source", "occurred_at", "page_viewed", "product_favourited", "logged_in", "shared", "wecom_contact_added", "wecom_friend_accepted", "wecom_message_received", "wecom_contact_deleted", "order_created", "order_paid", "order_cancelled", "order_refunded", "lead_form_submitted")
+    __slots__ = ("event_id", "type", "source", "occurred_at", "page_viewed", "product_favourited", "logged_in", "shared", "wecom_contact_added", "wecom_friend_accepted", "wecom_message_received", "wecom_contact_deleted", "order_created", "order_paid", "order_cancelled", "order_refunded", "lead_form_submitted", "customer_record_imported")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -177,6 +201,7 @@ class Touchpoint(_message.Message):
     ORDER_CANCELLED_FIELD_NUMBER: _ClassVar[int]
     ORDER_REFUNDED_FIELD_NUMBER: _ClassVar[int]
     LEAD_FORM_SUBMITTED_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_RECORD_IMPORTED_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     type: str
     source: str
@@ -194,4 +219,5 @@ class Touchpoint(_message.Message):
     order_cancelled: OrderCancelled
     order_refunded: OrderRefunded
     lead_form_submitted: LeadFormSubmitted
-    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., source: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_viewed: _Optional[_Union[PageViewed, _Mapping]] = ..., product_favourited: _Optional[_Union[ProductFavourited, _Mapping]] = ..., logged_in: _Optional[_Union[LoggedIn, _Mapping]] = ..., shared: _Optional[_Union[Shared, _Mapping]] = ..., wecom_contact_added: _Optional[_Union[WecomContactAdded, _Mapping]] = ..., wecom_friend_accepted: _Optional[_Union[WecomFriendAccepted, _Mapping]] = ..., wecom_message_received: _Optional[_Union[WecomMessageReceived, _Mapping]] = ..., wecom_contact_deleted: _Optional[_Union[WecomContactDeleted, _Mapping]] = ..., order_created: _Optional[_Union[OrderCreated, _Mapping]] = ..., order_paid: _Optional[_Union[OrderPaid, _Mapping]] = ..., order_cancelled: _Optional[_Union[OrderCancelled, _Mapping]] = ..., order_refunded: _Optional[_Union[OrderRefunded, _Mapping]] = ..., lead_form_submitted: _Optional[_Union[LeadFormSubmitted, _Mapping]] = ...) -> None: ...
+    customer_record_imported: CustomerRecordImported
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., source: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_viewed: _Optional[_Union[PageViewed, _Mapping]] = ..., product_favourited: _Optional[_Union[ProductFavourited, _Mapping]] = ..., logged_in: _Optional[_Union[LoggedIn, _Mapping]] = ..., shared: _Optional[_Union[Shared, _Mapping]] = ..., wecom_contact_added: _Optional[_Union[WecomContactAdded, _Mapping]] = ..., wecom_friend_accepted: _Optional[_Union[WecomFriendAccepted, _Mapping]] = ..., wecom_message_received: _Optional[_Union[WecomMessageReceived, _Mapping]] = ..., wecom_contact_deleted: _Optional[_Union[WecomContactDeleted, _Mapping]] = ..., order_created: _Optional[_Union[OrderCreated, _Mapping]] = ..., order_paid: _Optional[_Union[OrderPaid, _Mapping]] = ..., order_cancelled: _Optional[_Union[OrderCancelled, _Mapping]] = ..., order_refunded: _Optional[_Union[OrderRefunded, _Mapping]] = ..., lead_form_submitted: _Optional[_Union[LeadFormSubmitted, _Mapping]] = ..., customer_record_imported: _Optional[_Union[CustomerRecordImported, _Mapping]] = ...) -> None: ...
