@@ -231,6 +231,29 @@ def test_review_band_opens_a_suggestion_and_a_strong_pair_merges(db: Database, c
     survivor = client.get("/customers/cus_legacy_merge").json()
     assert survivor["company"] == "上海第六人民医院" and [r["id"] for r in survivor["source_records"]] == ["f1"]
     assert client.get("/merge-suggestions", params={"status": "bogus"}).status_code == 422
+    still_open = client.get("/merge-suggestions").json()["suggestions"]
+    assert [(s["customer_id"], s["candidate_id"]) for s in still_open] == [("cus_legacy_merge", "cus_legacy_review")]
+    (moot,) = client.get("/merge-suggestions", params={"status": "superseded"}).json()["suggestions"]
+    assert moot["id"] == open_[0]["id"] and moot["note"] == f"{a.customer.id} merged into cus_legacy_merge"
+
+
+def test_a_rejected_pair_is_never_merged_automatically(db: Database, client: TestClient) -> None:
+    (a,), _ = feed(db, form("f1", 0, name="张伟", email="zw@corp.cn", company="上海第六人民医院"))
+    add_legacy(db, "cus_legacy", email="zw@corp.cn")
+    (suggestion,) = client.get("/merge-suggestions").json()["suggestions"]
+    url = f"/merge-suggestions/{suggestion['id']}/reject"
+    assert client.post(url, json={}).status_code == 422  # a reason is required
+    assert client.post(url, json={"reason": "namesakes sharing a team mailbox"}).status_code == 200
+    assert client.post(url, json={"reason": "again"}).status_code == 409
+    assert client.post("/merge-suggestions/sug_nope/reject", json={"reason": "x"}).status_code == 404
+    (rejected,) = client.get("/merge-suggestions", params={"status": "rejected"}).json()["suggestions"]
+    assert rejected["note"] == "namesakes sharing a team mailbox" and rejected["decided_at"]
+    renamed = CustomerRecord(id="cus_legacy", created_at=at(-60), updated_at=at(1), name="张伟", email="zw@corp.cn")
+    outbox = Outbox(registry=REGISTRY, source="/customer-master", content_type="application/protobuf")
+    with db.engine.begin() as connection:  # now name + e-mail agree, which alone would auto-merge
+        merging.find_duplicates(connection=connection, outbox=outbox, customers=[renamed], now=at(1))
+    assert client.get(f"/customers/{a.customer.id}").json().get("merged_into") is None
+    assert outbox.rows == []
 
 
 def test_merge_then_unmerge_restores_both_customers(db: Database, client: TestClient) -> None:

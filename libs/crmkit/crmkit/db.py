@@ -37,6 +37,9 @@ from sqlmodel import Session
 
 from crmkit.checkpoint import WRITER_AUTOCHECKPOINT_PAGES
 
+READ_ONLY = "crm_read_only"
+"""Execution option: this connection only reads, so on SQLite it need not queue for the write lock."""
+
 # SQLite has no BIGINT autoincrement; INTEGER PRIMARY KEY is its rowid, which is.
 _SEQ_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -102,8 +105,12 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        # IMMEDIATE takes the write lock up front: no deadlock between two writers.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front: no deadlock between two writers. A connection
+        # marked read-only (the outbox relay's reads) begins a plain WAL read that never waits.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:

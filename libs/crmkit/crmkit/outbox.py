@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from crmkit import metrics
 from crmkit.cloudevents import SPECVERSION, encode_data, new_event_id
-from crmkit.db import delete_outbox_rows
+from crmkit.db import READ_ONLY, delete_outbox_rows
 from crmkit.timeutil import to_rfc3339, utcnow
 
 log = logging.getLogger(__name__)
@@ -245,7 +245,8 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publish the oldest batch of unpublished rows, wait for every ack, retire them; returns how many."""
-        with self._engine.connect() as conn:
+        # a plain read: SQLite runs one writer at a time, so no snapshot misses a lower seq
+        with self._engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             rows = [tuple(row) for row in conn.execute(self._fetch_query, {"after": self._published_up_to})]
         metrics.OUTBOX_PENDING.labels(self._service).set(len(rows))
         if not rows:

@@ -151,17 +151,21 @@ def _triage(
     """Score each pair (each customer prepared once); merge, suggest or let be."""
     records = {**_matching_view(connection, {c for pair in pairs for c in pair} - set(known)), **known}
     prepared: dict[str, MatchRecord] = {}
-    existing = set(
-        connection.execute(
-            select(_SUGGESTIONS.c.id).where(_SUGGESTIONS.c.id.in_(sorted({suggestion_id(*p) for p in pairs})))
-        ).scalars()
-    )
+    wanted = sorted({suggestion_id(*pair) for pair in pairs})
+    existing: dict[str, str] = {
+        sid: status
+        for sid, status in connection.execute(
+            select(_SUGGESTIONS.c.id, _SUGGESTIONS.c.status).where(_SUGGESTIONS.c.id.in_(wanted))
+        )
+    }
     merged: set[str] = set()
     suggestions = []
     for a_id, b_id in sorted(pairs):
         a, b = records.get(a_id), records.get(b_id)
         if a is None or b is None or a.merged_into or b.merged_into or merged & {a_id, b_id}:
             continue
+        if existing.get(suggestion_id(a_id, b_id)) == "rejected":
+            continue  # a reviewer said two people: no score overrides that
         for customer in (a, b):
             if customer.id not in prepared:
                 prepared[customer.id] = _prepared(customer)
@@ -180,7 +184,7 @@ def _triage(
             )
             merged.add(absorbed.id)
         elif match.decision == "review" and (sid := suggestion_id(a_id, b_id)) not in existing:
-            existing.add(sid)
+            existing[sid] = "open"
             suggestions.append(
                 {
                     "id": sid,
@@ -191,10 +195,28 @@ def _triage(
                     "status": "open",
                     "created_at": now,
                     "decided_at": None,
+                    "note": "",
                 }
             )
     if suggestions:
         connection.execute(insert(_SUGGESTIONS), suggestions)
+
+
+def reject_suggestion(*, connection: Connection, suggestion_id: str, reason: str, now: datetime) -> None:
+    """Close an open suggestion as two different people; the pair is never suggested again.
+
+    Raises LookupError for an unknown suggestion and :class:`MergeConflict` when it was decided already.
+    """
+    row = connection.execute(select(_SUGGESTIONS.c.status).where(_SUGGESTIONS.c.id == suggestion_id)).first()
+    if row is None:
+        raise LookupError(f"no merge suggestion {suggestion_id}")
+    if row.status != "open":
+        raise MergeConflict(f"merge suggestion {suggestion_id} is already {row.status}")
+    connection.execute(
+        update(_SUGGESTIONS)
+        .where(_SUGGESTIONS.c.id == suggestion_id)
+        .values(status="rejected", decided_at=now, note=reason)
+    )
 
 
 def _to_json(customer: CustomerRecord) -> dict[str, Any]:
@@ -290,10 +312,19 @@ def merge_customers(
         connection.execute(
             insert(_BLOCKS), [{"kind": k, "value": v, "customer_id": survivor_id} for k, v in added_blocks]
         )
+    pair = suggestion_id(survivor_id, absorbed_id)
     connection.execute(
         update(_SUGGESTIONS)
-        .where(_SUGGESTIONS.c.id == suggestion_id(survivor_id, absorbed_id), _SUGGESTIONS.c.status == "open")
+        .where(_SUGGESTIONS.c.id == pair, _SUGGESTIONS.c.status == "open")
         .values(status="accepted", decided_at=now)
+    )
+    connection.execute(  # the absorbed id no longer exists on its own: its other open pairs are moot
+        update(_SUGGESTIONS)
+        .where(
+            _SUGGESTIONS.c.status == "open",
+            or_(_SUGGESTIONS.c.customer_id == absorbed_id, _SUGGESTIONS.c.candidate_id == absorbed_id),
+        )
+        .values(status="superseded", decided_at=now, note=f"{absorbed_id} merged into {survivor_id}")
     )
     merge_id = f"mrg_{uuid.uuid4().hex[:24]}"
     snapshot = {

@@ -98,6 +98,8 @@ class MergeSuggestionRow(Base, table=True):
     confidence: float
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="open", max_length=12, index=True)
+    """open, accepted (merged), rejected (two people: never merged automatically) or superseded."""
+    note: str = Field(default="", max_length=500)
     created_at: datetime
     decided_at: datetime | None = None
 

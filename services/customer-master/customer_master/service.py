@@ -318,6 +318,8 @@ def _open_lead(
             email_domain=email_domain(normalise_email(form.email)),
             dwell_seconds=form.dwell_seconds,
             submitted_at=to_timestamp(touchpoint.occurred_at),
+            source="form",
+            phone=phone.e164 if (phone := normalise_phone(form.phone)) else "",
         ),
     )
     return {"id": lead_id, "customer_id": customer_id, "source_event_id": touchpoint.event_id, "created_at": now}

@@ -25,6 +25,12 @@ class MergeRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class RejectRequest(BaseModel):
+    """Why a suggested pair are not one customer."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class UnmergeRequest(BaseModel):
     """Why a merge is undone."""
 
@@ -61,11 +67,21 @@ def create_app(*, settings: Settings, db: Database) -> FastAPI:
 
     @app.get("/merge-suggestions")
     def list_suggestions(
-        status: Literal["open", "accepted", "rejected"] = "open", limit: int = Query(100, ge=1, le=1000)
+        status: Literal["open", "accepted", "rejected", "superseded"] = "open",
+        limit: int = Query(100, ge=1, le=1000),
     ) -> dict[str, Any]:
         """Merge suggestions (review band) with a status, most confident first."""
         with db.session() as session:
             return {"status": status, "suggestions": views.suggestions(session=session, status=status, limit=limit)}
+
+    @app.post("/merge-suggestions/{suggestion_id}/reject")
+    def reject(suggestion_id: str, request: RejectRequest) -> dict[str, Any]:
+        """A reviewer says the pair are two people: the suggestion closes and is not raised again."""
+        with _errors(), transaction(db) as (connection, _outbox):
+            merging.reject_suggestion(
+                connection=connection, suggestion_id=suggestion_id, reason=request.reason, now=utcnow()
+            )
+        return {"suggestion_id": suggestion_id, "status": "rejected"}
 
     @app.post("/customers/merge")
     def merge(request: MergeRequest) -> dict[str, Any]:

@@ -2,7 +2,11 @@
 
 Pure (no I/O), so ``crm dedupe`` and, later, the streaming side share it. The steps:
 
-1. every record is normalised once with :func:`~customer_master.domain.matching.prepare`;
+1. every record is normalised once with :func:`~customer_master.domain.matching.prepare`
+   (as the flat tuple :func:`~customer_master.domain.matching.prepare_flat` gives: the same
+   fields, several times cheaper to hash, compare and pass between processes; pairs are
+   scored with :func:`~customer_master.domain.matching.score_flat`, the same rules and
+   numbers as ``score``, and only review-band pairs get their evidence written out);
 2. **blocking**: a record is compared only with records that share a blocking key, never
    with every other record. Customers block on the exact strong keys (unionid, WeCom
    external user id, mobile, e-mail), accounts on credit code and company key. With the
@@ -25,6 +29,11 @@ Pure (no I/O), so ``crm dedupe`` and, later, the streaming side share it. The st
 
 A customer belongs to the account most of its records point at; a consumer (no record
 with a company or credit code) has no account. Junk records get no account.
+
+Cost, for ``crm dedupe`` on a million records: the account pass's comparisons may run aside
+(another process, ``resolve_flat(run_aside=...)``) while the customers are clustered, as they
+meet only afterwards; skipping pairs already in one cluster changes neither the clusters nor
+the suggestions, only how many comparisons are made (counted in :class:`Stats`, unchanged).
 """
 
 from __future__ import annotations
@@ -32,19 +41,38 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar, overload
 
 from customer_master.domain.matching import (
+    BRANCH,
+    COMPANY_KEY,
+    COMPANY_REGION,
+    CORE,
+    CREDIT_CODE,
+    EMAIL,
+    JUNK,
+    LANDLINE,
+    LEGAL_FORM,
+    MOBILE,
     PRIOR,
+    REGION,
+    UNIONID,
+    WECOM,
     WEIGHTS,
     Evidence,
+    FlatRecord,
     Kind,
     MatchRecord,
+    decide,
+    flatten,
     prepare,
+    prepare_flat,
     score,
+    score_flat,
+    unflatten,
 )
-from customer_master.domain.names import PersonName
 
 FIELDS: tuple[str, ...] = (
     "record_id",
@@ -68,6 +96,7 @@ BLOCK_WINDOW = 50
 
 Progress = Callable[[str, int, int], None]
 Forms = Sequence[MatchRecord] | Mapping[int, MatchRecord]
+FlatForms = Sequence[FlatRecord] | Mapping[int, FlatRecord]
 
 
 @dataclass(frozen=True)
@@ -91,6 +120,19 @@ class SourceRecord:
     def prepared(self) -> MatchRecord:
         """The normalised form the matcher compares."""
         return prepare(
+            name=self.name,
+            phone=self.phone,
+            email=self.email,
+            company=self.company,
+            credit_code=self.credit_code,
+            unionid=self.unionid,
+            wecom_external_userid=self.wecom_external_userid,
+            region=self.region,
+        )
+
+    def prepared_flat(self) -> FlatRecord:
+        """``flatten(self.prepared())``, the batch engine's form."""
+        return prepare_flat(
             name=self.name,
             phone=self.phone,
             email=self.email,
@@ -139,11 +181,65 @@ class Stats:
     suggestions: int = 0
 
 
+class Assignments(Sequence[Assignment]):
+    """Every record's :class:`Assignment`, in input order, kept as columns and built when read.
+
+    A million frozen dataclasses take seconds to build and hundreds of MB to hold; a writer that
+    only streams the values reads :meth:`rows` instead.
+    """
+
+    def __init__(
+        self,
+        record_ids: Sequence[str],
+        customer_ids: Sequence[str],
+        account_ids: Sequence[str | None],
+        junk_reasons: Sequence[tuple[str, ...]],
+    ) -> None:
+        if not len(record_ids) == len(customer_ids) == len(account_ids) == len(junk_reasons):
+            raise ValueError("the columns of Assignments must have one length")
+        self._columns = (record_ids, customer_ids, account_ids, junk_reasons)
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    @overload
+    def __getitem__(self, index: int) -> Assignment: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Assignment]: ...
+
+    def __getitem__(self, index: int | slice) -> Assignment | list[Assignment]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        record_ids, customer_ids, account_ids, junk_reasons = self._columns
+        return Assignment(
+            record_ids[index], customer_ids[index], account_ids[index], bool(junk_reasons[index]), junk_reasons[index]
+        )
+
+    def __iter__(self) -> Iterator[Assignment]:
+        for record_id, customer_id, account_id, junk in self.rows():
+            yield Assignment(record_id, customer_id, account_id, bool(junk), junk)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence: like a list, not hashable
+
+    def rows(self) -> Iterator[tuple[str, str, str | None, tuple[str, ...]]]:
+        """(record_id, customer_id, account_id, junk_reasons) per record, without building objects."""
+        return zip(*self._columns, strict=True)
+
+    def __repr__(self) -> str:
+        return f"Assignments({list(self)!r})"
+
+
 @dataclass
 class Result:
     """Assignments in input order, suggestions in a stable order, and the counts."""
 
-    assignments: list[Assignment]
+    assignments: Sequence[Assignment]
     suggestions: list[Suggestion]
     stats: Stats = field(default_factory=Stats)
 
@@ -227,67 +323,138 @@ class _Clustering:
     windowed_blocks: int
 
 
-class _Clusterer:
-    """One clustering pass (customers or accounts): signatures, blocks, union-find, suggestions."""
+_State = tuple[list[int], list[bool], list[tuple[float, int, int, tuple[Evidence, ...]]], int, int, int]
+_T = TypeVar("_T")
 
-    def __init__(self, kind: Kind, forms: Forms, record_ids: Sequence[str], members: Sequence[int]):
+
+class RunAside(Protocol):
+    """Starts ``work`` elsewhere (another process) and returns how to wait for its result."""
+
+    def __call__(self, work: Callable[[], _T], /) -> Callable[[], _T]: ...
+
+
+# The flat fields each kind is blocked on (see customer_block_keys, account_block_keys).
+_CUSTOMER_KEYS = (UNIONID, WECOM, MOBILE, EMAIL)
+_ACCOUNT_KEYS = (CREDIT_CODE, COMPANY_KEY)
+
+
+class _Clusterer:
+    """One clustering pass (customers or accounts): signatures, blocks, union-find, suggestions.
+
+    Works on :data:`~customer_master.domain.matching.FlatRecord` s: hashing, comparing and
+    scoring them is several times cheaper than the nested dataclasses, with the same results.
+    """
+
+    def __init__(self, kind: Kind, forms: FlatForms, record_ids: Sequence[str], members: Sequence[int]):
+        """``members``: the records to cluster (indexes into ``forms``), in ``record_id`` order."""
         self.kind: Kind = kind
         self.record_ids = record_ids
-        self.members = members
-        # Identical normalised forms are compared once: a 'signature' and the records behind it,
-        # each list sorted by record_id, signatures ordered by their smallest record_id.
-        behind: dict[MatchRecord, list[int]] = defaultdict(list)
+        # Identical normalised forms are compared once: a 'signature' and the records behind it.
+        # Members come in record_id order, so each group is sorted by record_id and signatures
+        # are ordered by their smallest record_id.
+        behind: dict[FlatRecord, list[int]] = {}
+        signatures: list[FlatRecord] = []
+        groups: list[list[int]] = []
         for index in members:
-            behind[forms[index]].append(index)
-        for group in behind.values():
-            group.sort(key=record_ids.__getitem__)
-        self.signatures = sorted(behind, key=lambda s: record_ids[behind[s][0]])
-        self.groups = [behind[s] for s in self.signatures]
+            form = forms[index]
+            group = behind.get(form)
+            if group is None:
+                behind[form] = group = [index]
+                signatures.append(form)
+                groups.append(group)
+            else:
+                group.append(index)
+        self.signatures = signatures
+        self.groups = groups
         # Union-find over signatures; ``whole[s]``: the records behind ``s`` are one cluster
         # (its self-pair merges). A signature joined to another always brings all its records.
-        self.found = _UnionFind(len(self.signatures))
-        self.whole = [len(group) == 1 for group in self.groups]
+        self.found = _UnionFind(len(signatures))
+        self.whole = [len(group) == 1 for group in groups]
         self.review: list[tuple[float, int, int, tuple[Evidence, ...]]] = []
         self.comparisons = 0
         self.windowed = 0
+        self.blocks = 0  # blocks of two or more signatures compared
+
+    def state(self) -> _State:
+        """What :meth:`compare` found, to hand to a copy of this clusterer (:meth:`adopt`)."""
+        return self.found.parent, self.whole, self.review, self.comparisons, self.windowed, self.blocks
+
+    def adopt(self, state: _State) -> None:
+        """Take over what :meth:`compare` found in a copy of this clusterer (same forms, same members)."""
+        parent, whole, self.review, self.comparisons, self.windowed, self.blocks = state
+        if len(parent) != len(self.signatures) or len(whole) != len(self.signatures):
+            raise ValueError("a state from another clusterer")
+        self.found.parent, self.whole = parent, whole
 
     def _judge(self, a: int, b: int) -> None:
         """Score signatures ``a`` and ``b`` (equal for the self-pair) and act on the decision."""
         self.comparisons += 1
-        match = score(self.signatures[a], self.signatures[b], self.kind)
-        group_a, group_b = self.groups[a], self.groups[b]
-        if match.decision == "auto_merge":
+        signature_a, signature_b = self.signatures[a], self.signatures[b]
+        decision = decide(score_flat(signature_a, signature_b, self.kind))
+        if decision == "auto_merge":
             if a == b:
                 self.whole[a] = True
             self.found.union(a, b)
-        elif match.decision == "review":
+        elif decision == "review":
+            # The evidence is formatted only for the few pairs a person will see.
+            match = score(unflatten(signature_a), unflatten(signature_b), self.kind)
+            group_a, group_b = self.groups[a], self.groups[b]
             # The self-pair of a signature that does not merge: each record against the first.
             others = group_b[1:] if a == b else group_b[:1]
             self.review.extend((match.score, group_a[0], other, match.evidence) for other in others)
 
-    def compare(self, keys_of: Callable[[MatchRecord], tuple[str, ...]], progress: Progress | None) -> None:
+    def _blocks(self, fields: Sequence[int]) -> list[list[int]]:
+        """The blocks of two or more signatures, each sorted, in sorted order (the order they are compared in)."""
+        multi: list[list[int]] = []
+        for field_index in fields:
+            blocks: dict[str, list[int]] = {}
+            for position, signature in enumerate(self.signatures):
+                value = signature[field_index]
+                if value:
+                    block = blocks.get(value)  # type: ignore[arg-type]  # the key fields are str
+                    if block is None:
+                        blocks[value] = [position]  # type: ignore[index]
+                    else:
+                        block.append(position)  # positions ascend: a block is sorted by smallest record_id
+            multi.extend(block for block in blocks.values() if len(block) > 1)
+        multi.sort()
+        return multi
+
+    def compare(self, fields: Sequence[int], progress: Progress | None) -> None:
         """Every pair of signatures sharing a block (a window of a wide block), and each signature with itself."""
         for position, group in enumerate(self.groups):
             if len(group) > 1:
                 self._judge(position, position)
-        blocks: dict[str, list[int]] = defaultdict(list)
-        for position, signature in enumerate(self.signatures):
-            for key in keys_of(signature):
-                blocks[key].append(position)  # positions ascend: a block is sorted by smallest record_id
-        multi = sorted(block for block in blocks.values() if len(block) > 1)
-        find, signatures = self.found.find, self.signatures
+        multi = self._blocks(fields)
+        self.blocks = len(multi)
+        find, judge = self.found.find, self._judge
+        junk = [bool(signature[JUNK]) for signature in self.signatures]
         for done, block in enumerate(multi, 1):
-            wide = len(block) > BLOCK_ALL_PAIRS
-            self.windowed += wide
-            for i, a in enumerate(block):
-                stop = min(len(block), i + 1 + BLOCK_WINDOW) if wide else len(block)
-                for b in block[i + 1 : stop]:
-                    if find(a) == find(b):
-                        continue
-                    if bool(signatures[a].junk) == bool(signatures[b].junk):  # junk never meets real records
-                        self._judge(a, b)
+            size = len(block)
+            if size == 2:  # most blocks: one pair
+                a, b = block
+                if junk[a] == junk[b] and find(a) != find(b):
+                    judge(a, b)
+            else:
+                self._compare_block(block, junk)
             if progress is not None and (done % 2000 == 0 or done == len(multi)):
                 progress(f"{self.kind} blocks", done, len(multi))
+
+    def _compare_block(self, block: list[int], junk: list[bool]) -> None:
+        """The pairs of one block (of three or more signatures) not yet in one cluster, each judged once."""
+        find, judge = self.found.find, self._judge
+        size = len(block)
+        wide = size > BLOCK_ALL_PAIRS
+        self.windowed += wide
+        head = block[0]
+        joined = 1  # block[:joined] are known to be one cluster: pairs among them are skipped
+        for i, a in enumerate(block):
+            while joined < size and find(block[joined]) == find(head):
+                joined += 1
+            stop = min(size, i + 1 + BLOCK_WINDOW) if wide else size
+            for b in block[joined if i < joined else i + 1 : stop]:
+                if junk[a] == junk[b] and find(a) != find(b):  # junk never meets real records
+                    judge(a, b)
 
     def result(self, make_id: Callable[[str], str]) -> _Clustering:
         """Cluster ids from each cluster's smallest record_id; one suggestion per pair of clusters."""
@@ -295,21 +462,18 @@ class _Clusterer:
         roots = [find(position) for position in range(len(self.signatures))]
         sizes = Counter(roots)
         cluster_of: dict[int, str] = {}
-        smallest: dict[int, str] = {}  # root → smallest record_id (groups are sorted)
+        ids: dict[int, str] = {}  # root → id of its smallest record_id (signatures are in that order)
         for position, group in enumerate(self.groups):
             root = roots[position]
             if sizes[root] > 1 or self.whole[position]:
-                if root not in smallest or record_ids[group[0]] < smallest[root]:
-                    smallest[root] = record_ids[group[0]]
+                cluster_id = ids.get(root)
+                if cluster_id is None:
+                    ids[root] = cluster_id = make_id(record_ids[group[0]])
+                for index in group:
+                    cluster_of[index] = cluster_id
             else:  # a signature whose identical records do not merge: each its own cluster
                 for index in group:
                     cluster_of[index] = make_id(record_ids[index])
-        ids = {root: make_id(rid) for root, rid in smallest.items()}
-        for position, group in enumerate(self.groups):
-            root = roots[position]
-            if root in ids:
-                for index in group:
-                    cluster_of[index] = ids[root]
         # The strongest pair between two clusters, ties to the smallest record ids.
         best: dict[tuple[str, str], Suggestion] = {}
         for value, a, b, evidence in self.review:
@@ -331,8 +495,10 @@ class _Clusterer:
         for index, owner in owners.items():
             if index in position_of:
                 by_owner[owner].append(position_of[index])
-        find = self.found.find
+        find, signatures = self.found.find, self.signatures
         for positions in by_owner.values():
+            if len(positions) == 1:
+                continue  # one signature: nothing to join
             firsts: dict[int, int] = {}
             for position in sorted(set(positions)):
                 firsts.setdefault(find(position), position)
@@ -341,25 +507,26 @@ class _Clusterer:
                 for b in heads[i + 1 :]:
                     if find(a) != find(b):
                         self.comparisons += 1
-                        match = score(self.signatures[a], self.signatures[b], self.kind, same_customer=True)
-                        if match.decision == "auto_merge":
+                        value = score_flat(signatures[a], signatures[b], self.kind, same_customer=True)
+                        if decide(value) == "auto_merge":
                             self.found.union(a, b)
 
 
 def _cluster(
     kind: Kind,
-    forms: Forms,
+    forms: FlatForms,
     record_ids: Sequence[str],
     members: Sequence[int],
-    keys_of: Callable[[MatchRecord], tuple[str, ...]],
+    fields: Sequence[int],
     make_id: Callable[[str], str],
     progress: Progress | None,
     owners: Mapping[int, str] | None = None,
 ) -> _Clustering:
-    """Cluster the records ``members`` (indexes into ``forms``) by blocking, scoring and union-find;
-    then, given ``owners``, join clusters one customer names (:meth:`_Clusterer.join_within`)."""
+    """Cluster the records ``members`` (indexes into ``forms``, in record_id order) by blocking on the
+    flat ``fields``, scoring and union-find; then, given ``owners``, join clusters one customer names
+    (:meth:`_Clusterer.join_within`)."""
     clusterer = _Clusterer(kind, forms, record_ids, members)
-    clusterer.compare(keys_of, progress)
+    clusterer.compare(fields, progress)
     if owners is not None:
         clusterer.join_within(owners)
     return clusterer.result(make_id)
@@ -373,79 +540,106 @@ def resolve(records: Sequence[SourceRecord], progress: Progress | None = None) -
     record_ids = [record.record_id for record in records]
     if len(set(record_ids)) != len(record_ids):
         raise ValueError("record_id values must be unique")
-    forms: list[MatchRecord] = []
+    forms: list[FlatRecord] = []
     for done, record in enumerate(records, 1):
-        forms.append(record.prepared())
+        forms.append(record.prepared_flat())
         if progress is not None and (done % 5000 == 0 or done == len(records)):
             progress("normalise", done, len(records))
-    return resolve_prepared(record_ids, forms, progress)
+    return resolve_flat(record_ids, forms, progress)
 
 
 def resolve_prepared(
     record_ids: Sequence[str], forms: Sequence[MatchRecord], progress: Progress | None = None
 ) -> Result:
     """:func:`resolve` for records already normalised (``forms[i]`` is ``record_ids[i]``)."""
-    everyone = range(len(forms))
-    customers = _cluster("customer", forms, record_ids, everyone, customer_block_keys, customer_id_for, progress)
-    organisations = [i for i in everyone if has_account(forms[i]) and not forms[i].junk]
-    account_forms = {i: _account_form(forms[i]) for i in organisations}
-    accounts = _cluster(
-        "account",
-        account_forms,
-        record_ids,
-        organisations,
-        account_block_keys,
-        account_id_for,
-        progress,
-        owners={i: customers.cluster_of[i] for i in organisations},
-    )
+    return resolve_flat(record_ids, [flatten(form) for form in forms], progress)
+
+
+def resolve_flat(
+    record_ids: Sequence[str],
+    forms: Sequence[FlatRecord],
+    progress: Progress | None = None,
+    *,
+    run_aside: RunAside | None = None,
+) -> Result:
+    """:func:`resolve` for records normalised to flat records (``forms[i]`` is ``record_ids[i]``).
+
+    ``run_aside``: compare the accounts' blocks there (e.g. a forked process) while this process
+    clusters the customers; the two passes meet only afterwards, so the result is the same.
+    """
+    count = len(forms)
+    order = sorted(range(count), key=record_ids.__getitem__)
+    organisation = [bool(form[CREDIT_CODE] or form[CORE]) and not form[JUNK] for form in forms]
+    account_forms = {i: _account_flat(forms[i]) for i in range(count) if organisation[i]}
+    accounts = _Clusterer("account", account_forms, record_ids, [i for i in order if organisation[i]])
+    if run_aside is not None:
+
+        def compare_accounts() -> _State:
+            accounts.compare(_ACCOUNT_KEYS, None)
+            return accounts.state()
+
+        compared = run_aside(compare_accounts)
+    customers = _cluster("customer", forms, record_ids, order, _CUSTOMER_KEYS, customer_id_for, progress)
+    customer_of = customers.cluster_of
+    if run_aside is None:
+        accounts.compare(_ACCOUNT_KEYS, progress)
+    else:
+        accounts.adopt(compared())
+        if progress is not None and accounts.blocks:
+            progress("account blocks", accounts.blocks, accounts.blocks)
+    # Clusters one customer names are joined in input order.
+    accounts.join_within({i: customer_of[i] for i in account_forms})
+    account_clusters = accounts.result(account_id_for)
     # A customer belongs to the account most of its records name (ties: the smaller id).
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for index, account_id in accounts.cluster_of.items():
-        votes[customers.cluster_of[index]][account_id] += 1
+    votes: dict[str, dict[str, int]] = {}
+    for index, account_id in account_clusters.cluster_of.items():
+        counts = votes.setdefault(customer_of[index], {})
+        counts[account_id] = counts.get(account_id, 0) + 1
     account_of_customer = {
-        customer_id: min(counts, key=lambda account_id: (-counts[account_id], account_id))
+        customer_id: next(iter(counts)) if len(counts) == 1 else min(counts, key=lambda a: (-counts[a], a))
         for customer_id, counts in votes.items()
     }
-    assignments = []
-    for index in everyone:
-        customer_id = customers.cluster_of[index]
-        junk = forms[index].junk
-        assignments.append(
-            Assignment(
-                record_id=record_ids[index],
-                customer_id=customer_id,
-                account_id=None if junk else account_of_customer.get(customer_id),
-                junk=bool(junk),
-                junk_reasons=junk,
-            )
-        )
+    customer_column = [customer_of[index] for index in range(count)]
+    junk_column = [form[JUNK] for form in forms]
+    account_of = account_of_customer.get
+    account_column = [
+        None if junk else account_of(customer_id)
+        for customer_id, junk in zip(customer_column, junk_column, strict=True)
+    ]
+    assignments = Assignments(record_ids, customer_column, account_column, junk_column)
+    customer_ids = set(customer_column)
     stats = Stats(
-        records=len(forms),
-        junk=sum(1 for form in forms if form.junk),
-        customers=len(set(customers.cluster_of.values())),
+        records=count,
+        junk=count - junk_column.count(()),
+        customers=len(customer_ids),
         accounts=len(set(account_of_customer.values())),
-        consumers=len(set(customers.cluster_of.values()) - set(account_of_customer)),
-        comparisons=customers.comparisons + accounts.comparisons,
-        windowed_blocks=customers.windowed_blocks + accounts.windowed_blocks,
+        consumers=len(customer_ids - set(account_of_customer)),
+        comparisons=customers.comparisons + account_clusters.comparisons,
+        windowed_blocks=customers.windowed_blocks + account_clusters.windowed_blocks,
     )
     stats.merged_records = stats.records - stats.customers
-    suggestions = customers.suggestions + accounts.suggestions
+    suggestions = customers.suggestions + account_clusters.suggestions
     stats.suggestions = len(suggestions)
     return Result(assignments=assignments, suggestions=suggestions, stats=stats)
 
 
-_NO_NAME = PersonName("", "empty")
-
-
-def _account_form(record: MatchRecord) -> MatchRecord:
+def _account_flat(form: FlatRecord) -> FlatRecord:
     """The fields the account matcher reads; person-only fields cleared so one organisation collapses."""
-    return MatchRecord(
-        landline=record.landline,
-        email=record.email,
-        name=_NO_NAME,
-        company=record.company,
-        credit_code=record.credit_code,
-        region_code=record.region_code,
-        junk=record.junk,
+    return (
+        "",
+        "",
+        "",
+        form[LANDLINE],
+        form[EMAIL],
+        "",
+        "empty",
+        "",
+        form[CORE],
+        form[COMPANY_REGION],
+        form[BRANCH],
+        form[LEGAL_FORM],
+        form[COMPANY_KEY],
+        form[CREDIT_CODE],
+        form[REGION],
+        form[JUNK],
     )

@@ -135,9 +135,16 @@ def email_junk_reason(email: str) -> str:
 
 def junk_reasons(*, name: str = "", company: str = "", phone: str = "", email: str = "") -> tuple[str, ...]:
     """Every reason the record is junk (raw fields), in field order; () for a real-looking record."""
-    reasons = [text_junk_reason("name", name), text_junk_reason("company", company)]
     classified = classify_phone(phone)
-    if classified.kind == "placeholder":
-        reasons.append(classified.reason)
-    reasons.append(email_junk_reason(simplify(email).lower()))
-    return tuple(reason for reason in reasons if reason)
+    return junk_reasons_of(name, company, classified.reason if classified.kind == "placeholder" else "", email)
+
+
+def junk_reasons_of(name: str, company: str, phone_reason: str, email: str) -> tuple[str, ...]:
+    """:func:`junk_reasons` given the phone already classified (``phone_reason``: why it is a placeholder, or "")."""
+    reasons = (
+        text_junk_reason("name", name) if name else "",
+        text_junk_reason("company", company) if company else "",
+        phone_reason,
+        email_junk_reason(simplify(email).lower()) if email else "",
+    )
+    return tuple(reason for reason in reasons if reason) if any(reasons) else ()

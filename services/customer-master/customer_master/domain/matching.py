@@ -24,20 +24,22 @@ an identifier: colleagues share it.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from customer_master.domain.companies import CompanyName, company_pinyin, normalise_company
 from customer_master.domain.credit_codes import normalise_credit_code
-from customer_master.domain.junk import junk_reasons
-from customer_master.domain.names import PersonName, name_pinyin, normalise_name
+from customer_master.domain.junk import junk_reasons, junk_reasons_of
+from customer_master.domain.names import NameKind, PersonName, name_pinyin, normalise_name
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email
-from customer_master.domain.phones import classify_phone
+from customer_master.domain.phones import classify_phone, phone_parts
 from customer_master.domain.regions import normalise_region, region_compatible
+from customer_master.domain.text import is_han
 
 Kind = Literal["customer", "account"]
 Decision = Literal["auto_merge", "review", "distinct"]
@@ -159,6 +161,70 @@ class Match:
     evidence: tuple[Evidence, ...]
 
 
+FlatRecord = tuple[str, str, str, str, str, str, NameKind, str, str, str, str, str, str, str, str, tuple[str, ...]]
+"""A :class:`MatchRecord` as one flat tuple (:func:`flatten`, :func:`unflatten`): the batch engine's working form.
+
+Cheap to hash, compare and pickle (a nested frozen dataclass costs ~10x more), and equal exactly
+when the records are equal. Read it with the index constants below; ``COMPANY_KEY`` is derived
+(``CompanyName.key``), kept so blocking and scoring need not rebuild it.
+"""
+UNIONID: Final = 0
+WECOM: Final = 1
+MOBILE: Final = 2
+LANDLINE: Final = 3
+EMAIL: Final = 4
+NAME: Final = 5
+NAME_KIND: Final = 6
+SURNAME: Final = 7
+CORE: Final = 8
+COMPANY_REGION: Final = 9
+BRANCH: Final = 10
+LEGAL_FORM: Final = 11
+COMPANY_KEY: Final = 12
+CREDIT_CODE: Final = 13
+REGION: Final = 14
+JUNK: Final = 15
+
+
+def flatten(record: MatchRecord) -> FlatRecord:
+    """``record`` as a :data:`FlatRecord`."""
+    name, company = record.name, record.company
+    return (
+        record.unionid,
+        record.wecom_external_userid,
+        record.mobile,
+        record.landline,
+        record.email,
+        name.text,
+        name.kind,
+        name.surname,
+        company.core,
+        company.region_code,
+        company.branch,
+        company.legal_form,
+        company.key,
+        record.credit_code,
+        record.region_code,
+        record.junk,
+    )
+
+
+def unflatten(flat: FlatRecord) -> MatchRecord:
+    """The :class:`MatchRecord` a :data:`FlatRecord` stands for."""
+    return MatchRecord(
+        unionid=flat[UNIONID],
+        wecom_external_userid=flat[WECOM],
+        mobile=flat[MOBILE],
+        landline=flat[LANDLINE],
+        email=flat[EMAIL],
+        name=PersonName(flat[NAME], flat[NAME_KIND], flat[SURNAME]),
+        company=CompanyName(flat[CORE], flat[COMPANY_REGION], flat[BRANCH], flat[LEGAL_FORM]),
+        credit_code=flat[CREDIT_CODE],
+        region_code=flat[REGION],
+        junk=flat[JUNK],
+    )
+
+
 def prepare(
     *,
     name: str = "",
@@ -172,13 +238,13 @@ def prepare(
 ) -> MatchRecord:
     """Normalise raw fields into a :class:`MatchRecord` (placeholder phones are dropped as keys)."""
     phone_class = classify_phone(phone)
-    normalised_email = normalise_email(email)
+    kind = phone_class.kind
     return MatchRecord(
         unionid=nfkc(unionid),
         wecom_external_userid=nfkc(wecom_external_userid),
-        mobile=phone_class.e164 if phone_class.kind == "mobile" else "",
-        landline=phone_class.e164 if phone_class.kind in ("landline", "switchboard") else "",
-        email=normalised_email,
+        mobile=phone_class.e164 if kind == "mobile" else "",
+        landline=phone_class.e164 if kind in ("landline", "switchboard") else "",
+        email=normalise_email(email),
         name=normalise_name(name),
         company=normalise_company(company),
         credit_code=normalise_credit_code(credit_code) if credit_code else "",
@@ -187,94 +253,181 @@ def prepare(
     )
 
 
-def _key(out: list[Evidence], a: str, b: str, equal: str, differs: str | None) -> None:
+def prepare_flat(
+    *,
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    company: str = "",
+    credit_code: str = "",
+    unionid: str = "",
+    wecom_external_userid: str = "",
+    region: str = "",
+) -> FlatRecord:
+    """``flatten(prepare(...))`` without building the dataclasses (the batch engine's hot path)."""
+    e164, kind, reason = phone_parts(phone)
+    person = normalise_name(name)
+    core, company_region, branch, legal_form, company_key = _company_fields(company)
+    return (
+        nfkc(unionid) if unionid else "",
+        nfkc(wecom_external_userid) if wecom_external_userid else "",
+        e164 if kind == "mobile" else "",
+        e164 if kind in ("landline", "switchboard") else "",
+        normalise_email(email) if email else "",
+        person.text,
+        person.kind,
+        person.surname,
+        core,
+        company_region,
+        branch,
+        legal_form,
+        company_key,
+        normalise_credit_code(credit_code) if credit_code else "",
+        normalise_region(region) if region else "",
+        junk_reasons_of(name, company, reason if kind == "placeholder" else "", email),
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _company_fields(raw: str) -> tuple[str, str, str, str, str]:
+    """A company name's flat fields: core, region code, branch, legal form and key."""
+    name = normalise_company(raw)
+    return name.core, name.region_code, name.branch, name.legal_form, name.key
+
+
+# The comparisons below read flat records and give (rule, detail) pairs; the detail (the values
+# compared, for the evidence list) is only built when ``explain`` is set, so the batch engine can
+# score a pair without formatting text it will not show. One set of rules for every caller.
+Found = list[tuple[str, str]]
+
+
+def _pair(a: str, b: str, joiner: str = " ~ ") -> str:
+    return joiner.join(sorted((a, b)))
+
+
+def _key(out: Found, a: str, b: str, equal: str, differs: str | None, explain: bool) -> None:
     if a and b:
         if a == b:
-            out.append(Evidence(equal, WEIGHTS[equal], a))
+            out.append((equal, a if explain else ""))
         elif differs:
-            out.append(Evidence(differs, WEIGHTS[differs], " ≠ ".join(sorted((a, b)))))
+            out.append((differs, _pair(a, b, " ≠ ") if explain else ""))
 
 
-def _names(out: list[Evidence], a: PersonName, b: PersonName) -> None:
-    if a.kind == "empty" or b.kind == "empty":
+def _names(out: Found, a: FlatRecord, b: FlatRecord, explain: bool) -> None:
+    a_kind, b_kind = a[NAME_KIND], b[NAME_KIND]
+    if a_kind == "empty" or b_kind == "empty":
         return
-    pair = " ~ ".join(sorted((a.text, b.text)))
-    if a.identifies and b.identifies:
-        if a.text == b.text:
-            out.append(Evidence("name_equal", WEIGHTS["name_equal"], a.text))
-        elif a.text.isascii() != b.text.isascii() and name_pinyin(a.text) == name_pinyin(b.text):
-            out.append(Evidence("name_pinyin_equal", WEIGHTS["name_pinyin_equal"], pair))
-        elif _one_typo_apart(a, b):
-            out.append(Evidence("name_close", WEIGHTS["name_close"], pair))
-        elif a.text.isascii() == b.text.isascii():
-            out.append(Evidence("name_differs", WEIGHTS["name_differs"], pair))
-    elif "placeholder" in (a.kind, b.kind) and "nickname" not in (a.kind, b.kind) and a.surname and b.surname:
-        rule = "name_surname_fits" if a.surname == b.surname else "name_surname_differs"
-        out.append(Evidence(rule, WEIGHTS[rule], pair))
+    a_text, b_text = a[NAME], b[NAME]
+    if a_kind == "full" and b_kind == "full":
+        if a_text == b_text:
+            out.append(("name_equal", a_text if explain else ""))
+            return
+        a_ascii, b_ascii = a_text.isascii(), b_text.isascii()
+        if a_ascii != b_ascii and name_pinyin(a_text) == name_pinyin(b_text):
+            rule = "name_pinyin_equal"
+        elif _one_typo_apart(a_text, a[SURNAME], b_text, b[SURNAME]):
+            rule = "name_close"
+        elif a_ascii == b_ascii:
+            rule = "name_differs"
+        else:
+            return
+        out.append((rule, _pair(a_text, b_text) if explain else ""))
+    elif "placeholder" in (a_kind, b_kind) and "nickname" not in (a_kind, b_kind) and a[SURNAME] and b[SURNAME]:
+        rule = "name_surname_fits" if a[SURNAME] == b[SURNAME] else "name_surname_differs"
+        out.append((rule, _pair(a_text, b_text) if explain else ""))
 
 
-def _one_typo_apart(a: PersonName, b: PersonName) -> bool:
+def _one_typo_apart(a: str, a_surname: str, b: str, b_surname: str) -> bool:
     """One character apart: any two names of 3+ characters, or two-character Han names of one surname."""
-    if Levenshtein.distance(a.text, b.text) != 1:
+    if Levenshtein.distance(a, b) != 1:
         return False
-    if len(a.text) >= 3 and len(b.text) >= 3:
+    if len(a) >= 3 and len(b) >= 3:
         return True
-    return len(a.text) == len(b.text) == 2 and bool(a.surname) and a.surname == b.surname
+    return len(a) == len(b) == 2 and bool(a_surname) and a_surname == b_surname
 
 
-def _companies(out: list[Evidence], a: CompanyName, b: CompanyName, kind: Kind) -> None:
-    if not a.core or not b.core:
+@functools.lru_cache(maxsize=1 << 14)
+def _is_latin(core: str) -> bool:
+    """:attr:`CompanyName.is_latin` of a core."""
+    return not any(is_han(ch) for ch in core)
+
+
+def _companies(out: Found, a: FlatRecord, b: FlatRecord, kind: Kind, explain: bool) -> None:
+    a_core, b_core = a[CORE], b[CORE]
+    if not a_core or not b_core:
         return
-    pair = " ~ ".join(sorted((a.key, b.key)))
-    if a.region_code and b.region_code and not region_compatible(a.region_code, b.region_code):
-        out.append(Evidence("company_region_differs", WEIGHTS["company_region_differs"], pair))
+    a_key, b_key = a[COMPANY_KEY], b[COMPANY_KEY]
+    pair = _pair(a_key, b_key) if explain else ""
+    a_region, b_region = a[COMPANY_REGION], b[COMPANY_REGION]
+    if a_region and b_region and not region_compatible(a_region, b_region):
+        out.append(("company_region_differs", pair))
         return
-    if a.branch != b.branch:
-        out.append(Evidence("company_branch_differs", WEIGHTS["company_branch_differs"], pair))
+    if a[BRANCH] != b[BRANCH]:
+        out.append(("company_branch_differs", pair))
         return
-    if a.key == b.key and kind == "account":
-        rule = "company_key_equal_account_with_region" if a.region_code else "company_key_equal_account"
-        out.append(Evidence(rule, WEIGHTS[rule], a.key))
-        if a.legal_form and a.legal_form == b.legal_form:
-            out.append(Evidence("company_legal_form_equal", WEIGHTS["company_legal_form_equal"], a.legal_form))
-    elif a.key == b.key:
-        out.append(Evidence("company_key_equal", WEIGHTS["company_key_equal"], a.key))
-    elif a.core == b.core:
-        out.append(Evidence("company_core_equal", WEIGHTS["company_core_equal"], pair))
-    elif a.is_latin != b.is_latin:
-        if company_pinyin(a.core) == company_pinyin(b.core):
-            out.append(Evidence("company_pinyin_equal", WEIGHTS["company_pinyin_equal"], pair))
-    elif min(len(a.core), len(b.core)) >= 4 and (
-        Levenshtein.distance(a.core, b.core) <= 1 or ratio(a.core, b.core) >= 85.0
+    if a_key == b_key and kind == "account":
+        rule = "company_key_equal_account_with_region" if a_region else "company_key_equal_account"
+        out.append((rule, a_key if explain else ""))
+        legal_form = a[LEGAL_FORM]
+        if legal_form and legal_form == b[LEGAL_FORM]:
+            out.append(("company_legal_form_equal", legal_form if explain else ""))
+    elif a_key == b_key:
+        out.append(("company_key_equal", a_key if explain else ""))
+    elif a_core == b_core:
+        out.append(("company_core_equal", pair))
+    elif _is_latin(a_core) != _is_latin(b_core):
+        if company_pinyin(a_core) == company_pinyin(b_core):
+            out.append(("company_pinyin_equal", pair))
+    elif min(len(a_core), len(b_core)) >= 4 and (
+        Levenshtein.distance(a_core, b_core) <= 1 or ratio(a_core, b_core) >= 85.0
     ):
-        out.append(Evidence("company_close", WEIGHTS["company_close"], pair))
+        out.append(("company_close", pair))
     else:
-        rule = "company_differs_account" if kind == "account" else "company_differs"
-        out.append(Evidence(rule, WEIGHTS[rule], pair))
+        out.append(("company_differs_account" if kind == "account" else "company_differs", pair))
+
+
+def _person_keys(out: Found, a: FlatRecord, b: FlatRecord, explain: bool) -> None:
+    # A key is only compared when both records have it (most pairs lack most keys: skip the call).
+    if a[UNIONID] and b[UNIONID]:
+        _key(out, a[UNIONID], b[UNIONID], "unionid_equal", "unionid_differs", explain)
+    if a[WECOM] and b[WECOM]:
+        _key(out, a[WECOM], b[WECOM], "wecom_equal", "wecom_differs", explain)
+    if a[MOBILE] and b[MOBILE]:
+        _key(out, a[MOBILE], b[MOBILE], "mobile_equal", "mobile_differs", explain)
+    if a[EMAIL] and b[EMAIL]:
+        _key(out, a[EMAIL], b[EMAIL], "email_equal", "email_differs", explain)
+    if a[LANDLINE] and b[LANDLINE]:
+        _key(out, a[LANDLINE], b[LANDLINE], "landline_equal", None, explain)
+
+
+def _found(a: FlatRecord, b: FlatRecord, kind: Kind, explain: bool) -> Found:
+    """Every comparison between ``a`` and ``b`` that carries weight, strongest keys first: (rule, detail)."""
+    out: Found = []
+    if kind == "customer":
+        _person_keys(out, a, b, explain)
+        _names(out, a, b, explain)
+    else:
+        if a[CREDIT_CODE] and b[CREDIT_CODE]:
+            _key(out, a[CREDIT_CODE], b[CREDIT_CODE], "credit_code_equal", "credit_code_differs", explain)
+        if a[LANDLINE] and b[LANDLINE]:
+            _key(out, a[LANDLINE], b[LANDLINE], "landline_equal_account", None, explain)
+    if a[CORE] and b[CORE]:
+        _companies(out, a, b, kind, explain)
+    a_region, b_region = a[REGION], b[REGION]
+    if a_region and b_region:
+        rule = "region_fits" if region_compatible(a_region, b_region) else "region_differs"
+        out.append((rule, _pair(a_region, b_region) if explain else ""))
+    a_email, b_email = a[EMAIL], b[EMAIL]
+    if a_email and b_email and a_email != b_email:
+        domain = email_domain(a_email)
+        if domain and domain == email_domain(b_email) and domain not in PUBLIC_MAIL_DOMAINS:
+            out.append(("email_domain_equal", domain))
+    return out
 
 
 def evidence(a: MatchRecord, b: MatchRecord, kind: Kind = "customer") -> tuple[Evidence, ...]:
     """Every comparison between ``a`` and ``b`` that carries weight, strongest keys first."""
-    out: list[Evidence] = []
-    if kind == "customer":
-        _key(out, a.unionid, b.unionid, "unionid_equal", "unionid_differs")
-        _key(out, a.wecom_external_userid, b.wecom_external_userid, "wecom_equal", "wecom_differs")
-        _key(out, a.mobile, b.mobile, "mobile_equal", "mobile_differs")
-        _key(out, a.email, b.email, "email_equal", "email_differs")
-        _key(out, a.landline, b.landline, "landline_equal", None)
-        _names(out, a.name, b.name)
-    else:
-        _key(out, a.credit_code, b.credit_code, "credit_code_equal", "credit_code_differs")
-        _key(out, a.landline, b.landline, "landline_equal_account", None)
-    _companies(out, a.company, b.company, kind)
-    if a.region_code and b.region_code:
-        fits = region_compatible(a.region_code, b.region_code)
-        rule = "region_fits" if fits else "region_differs"
-        out.append(Evidence(rule, WEIGHTS[rule], " ~ ".join(sorted((a.region_code, b.region_code)))))
-    domain = a.email_domain
-    if domain and domain == b.email_domain and domain not in PUBLIC_MAIL_DOMAINS and a.email != b.email:
-        out.append(Evidence("email_domain_equal", WEIGHTS["email_domain_equal"], domain))
-    return tuple(out)
+    return tuple(Evidence(rule, WEIGHTS[rule], detail) for rule, detail in _found(flatten(a), flatten(b), kind, True))
 
 
 def decide(score: float) -> Decision:
@@ -282,6 +435,24 @@ def decide(score: float) -> Decision:
     if score >= AUTO_MERGE:
         return "auto_merge"
     return "review" if score >= REVIEW else "distinct"
+
+
+def _confidence(weights: list[float], a_junk: tuple[str, ...], b_junk: tuple[str, ...]) -> float:
+    """The logistic of PRIOR plus ``weights`` (clamped to ±50), with the junk caps."""
+    logit = PRIOR + sum(weights)
+    if logit > 50.0:
+        logit = 50.0
+    elif logit < -50.0:
+        logit = -50.0
+    value = 1.0 / (1.0 + math.exp(-logit))
+    if a_junk or b_junk:
+        if not (a_junk and b_junk):
+            return min(value, JUNK_CAP)
+        return min(value, _BELOW_AUTO_MERGE)
+    return value
+
+
+_BELOW_AUTO_MERGE = math.nextafter(AUTO_MERGE, 0.0)
 
 
 def score(a: MatchRecord, b: MatchRecord, kind: Kind = "customer", *, same_customer: bool = False) -> Match:
@@ -292,12 +463,17 @@ def score(a: MatchRecord, b: MatchRecord, kind: Kind = "customer", *, same_custo
     found = list(evidence(a, b, kind))
     if same_customer and kind == "account":
         found.append(Evidence("same_customer", WEIGHTS["same_customer"], "both records are one customer's"))
-    logit = PRIOR + sum(item.weight for item in found)
-    value = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
+    value = _confidence([item.weight for item in found], a.junk, b.junk)
     if bool(a.junk) != bool(b.junk):
-        value = min(value, JUNK_CAP)
         found.append(Evidence("junk_vs_real", 0.0, "; ".join(a.junk or b.junk)))
     elif a.junk and b.junk:
-        value = min(value, math.nextafter(AUTO_MERGE, 0.0))
         found.append(Evidence("both_junk", 0.0, "junk pairs are reviewed, never merged automatically"))
     return Match(score=value, decision=decide(value), evidence=tuple(found))
+
+
+def score_flat(a: FlatRecord, b: FlatRecord, kind: Kind = "customer", *, same_customer: bool = False) -> float:
+    """``score(unflatten(a), unflatten(b), kind, same_customer=...).score``, without formatting evidence."""
+    weights = [WEIGHTS[rule] for rule, _ in _found(a, b, kind, False)]
+    if same_customer and kind == "account":
+        weights.append(WEIGHTS["same_customer"])
+    return _confidence(weights, a[JUNK], b[JUNK])

@@ -60,6 +60,8 @@ SURNAMES: frozenset[str] = frozenset(
     )
 )
 _COMPOUND = sorted((s for s in SURNAMES if len(s) > 1), key=len, reverse=True)
+_COMPOUND_LENGTHS = sorted({len(s) for s in _COMPOUND}, reverse=True)
+_COMPOUND_SET = frozenset(_COMPOUND)
 
 # Forms of address that follow a surname in a placeholder ('周先生', '张总', '李姐').
 _TITLES = (
@@ -128,9 +130,9 @@ class PersonName:
 
 def surname_of(text: str) -> str:
     """The surname a Han name opens with, compound ones first; "" if none is known."""
-    for compound in _COMPOUND:
-        if text.startswith(compound) and len(text) > len(compound):
-            return compound
+    for length in _COMPOUND_LENGTHS:  # longest first, as one compound of a length can open a text
+        if len(text) > length and text[:length] in _COMPOUND_SET:
+            return text[:length]
     return text[0] if text and text[0] in SURNAMES else ""
 
 
@@ -165,7 +167,7 @@ def _pick(tokens: list[str]) -> str:
     return max(han or tokens, key=len)
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 17)
 def normalise_name(raw: str) -> PersonName:
     """'🌸張偉🌸' → 张伟 (full); '周先生' → placeholder, surname 周; 'A-Zhang Wei' → 'zhang wei'."""
     text = simplify(raw).lower()

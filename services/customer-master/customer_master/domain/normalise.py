@@ -27,9 +27,17 @@ class Phone:
 
 
 _PLAIN_NUMBER = re.compile(r"\+?[\d\s()\-]+")
+_NOT_ASCII_DIGITS = re.compile(r"[^0-9]+")
 
 
-@functools.lru_cache(maxsize=1024)
+def digits_of(text: str) -> str:
+    """The characters of ``text`` that are digits (``str.isdigit``), in order."""
+    if text.isascii():  # the usual case; for ASCII, isdigit() is exactly 0-9
+        return _NOT_ASCII_DIGITS.sub("", text)
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+@functools.lru_cache(maxsize=1 << 14)  # every 1xxxx block fits: a smaller cache thrashes in bulk
 def _mobile_block(prefix: str) -> bool:
     """Whether the five-digit block ``prefix`` holds valid mainland mobiles (libphonenumber decides per block)."""
     number = phonenumbers.parse(prefix + "123456", "CN")
@@ -40,18 +48,46 @@ def _mobile_block(prefix: str) -> bool:
     )
 
 
+_MOBILE_BLOCKS: dict[str, bool] = {}
+""":func:`_mobile_block` by block, read without the call (at most the 7,000 blocks 13xxx-19xxx)."""
+
+
+def _plain_mobile_digits(text: str) -> str:
+    """The national digits of a plainly written mainland mobile ('+86 138-1234-5678'); "" otherwise."""
+    plus = text.startswith("+")
+    # What _PLAIN_NUMBER allows after the '+', less the usual separators: ASCII digits alone means
+    # it matches and these are its digits; anything else (other white space, digits of another
+    # script, no match) takes the regular expression.
+    digits = (text[1:] if plus else text).replace(" ", "").replace("-", "").replace("(", "").replace(")", "")
+    if not (digits.isascii() and digits.isdigit()):
+        if not _PLAIN_NUMBER.fullmatch(text):
+            return ""
+        digits = digits_of(text)
+    if plus:
+        if not digits.startswith("86"):
+            return ""
+        digits = digits[2:]
+    if len(digits) != 11 or digits[0] != "1" or digits[1] not in "3456789":
+        return ""
+    block = digits[:5]
+    mobile = _MOBILE_BLOCKS.get(block)
+    if mobile is None:
+        mobile = _MOBILE_BLOCKS[block] = _mobile_block(block)
+    return digits if mobile else ""
+
+
 def _plain_mobile(text: str) -> Phone | None:
     """A plainly written mainland mobile ('+86 138-1234-5678') without a full parse; None otherwise."""
-    if not _PLAIN_NUMBER.fullmatch(text):
-        return None
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if text.startswith("+"):
-        if not digits.startswith("86"):
-            return None
-        digits = digits[2:]
-    if len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789" and _mobile_block(digits[:5]):
-        return Phone(e164="+86" + digits, is_mobile=True)
-    return None
+    digits = _plain_mobile_digits(text)
+    return Phone(e164="+86" + digits, is_mobile=True) if digits else None
+
+
+def plain_mobile(text: str) -> str:
+    """The 11 national digits when :func:`normalise_phone` reads ``text`` (already NFKC and stripped) as a
+    plainly written mainland mobile, without parsing it: its E.164 form is '+86' and them; "" otherwise."""
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    return _plain_mobile_digits(text)
 
 
 def nfkc(text: str) -> str:
@@ -77,7 +113,7 @@ def normalise_phone(raw: str) -> Phone | None:
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = digits_of(text)
         if digits.startswith("0") and len(digits) == 12 and digits[1] == "1":
             return normalise_phone(digits[1:])
         return None

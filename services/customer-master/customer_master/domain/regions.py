@@ -87,6 +87,12 @@ _ASCII_PREFIXES: tuple[tuple[str, str], ...] = tuple(
 )
 
 
+# The same, by first character (each list keeps the order above): a prefix must open with it.
+_PREFIXES_BY_FIRST: dict[str, tuple[tuple[str, str], ...]] = {
+    first: tuple(item for item in _PREFIXES if item[0][0] == first) for first in {alias[0] for alias, _ in _PREFIXES}
+}
+
+
 def _clean(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw).strip().lower()
 
@@ -97,11 +103,11 @@ def region_prefix(text: str) -> tuple[str, str]:
     '浙江省杭州市西湖区' → ('330100', '浙江省杭州市'): a city right after its own province
     refines it; a city of another province does not.
     """
-    for alias, code in _PREFIXES:
+    for alias, code in _PREFIXES_BY_FIRST.get(text[:1], ()):
         if text.startswith(alias):
             if code in PROVINCES:
                 rest = text[len(alias) :]
-                for city_alias, city_code in _PREFIXES:
+                for city_alias, city_code in _PREFIXES_BY_FIRST.get(rest[:1], ()):
                     if city_code[:2] == code[:2] and city_code not in PROVINCES and rest.startswith(city_alias):
                         return city_code, alias + city_alias
             return code, alias

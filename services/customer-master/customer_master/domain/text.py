@@ -51,9 +51,20 @@ def strip_emoji(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in _DROP_CATEGORIES)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# What :func:`simplify` does to each ASCII character (NFKC leaves ASCII alone, no Han to convert):
+# drop control and modifier characters, unify brackets. Built from the general path, so it agrees.
+_ASCII = str.maketrans({chr(code): strip_emoji(chr(code)).translate(_BRACKETS) or None for code in range(128)})
+
+
 def simplify(text: str) -> str:
     """NFKC, emoji dropped, brackets unified, traditional Chinese → simplified, spaces collapsed."""
+    if text.isascii():  # e-mails, ids, Latin names: one translate, and no cache entry per unique value
+        return " ".join(text.translate(_ASCII).split())
+    return _simplify(text)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _simplify(text: str) -> str:
     text = strip_emoji(unicodedata.normalize("NFKC", text)).translate(_BRACKETS)
     if any("\u3400" <= ch <= "\u9fff" for ch in text):
         for _ in range(3):  # some variants convert in two steps (薴 → 苧 → 苎): stop at a fixpoint

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class LeadCreated(_message.Message):
-    __slots__ = ("lead_id", "customer_id", "source_event_id", "region_code", "industry", "product_interest", "company", "email_domain", "dwell_seconds", "submitted_at")
+    __slots__ = ("lead_id", "customer_id", "source_event_id", "region_code", "industry", "product_interest", "company", "email_domain", "dwell_seconds", "submitted_at", "source", "phone", "client_ip", "address")
     LEAD_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,10 @@ class LeadCreated(_message.Message):
     EMAIL_DOMAIN_FIELD_NUMBER: _ClassVar[int]
     DWELL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     SUBMITTED_AT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
     lead_id: str
     customer_id: str
     source_event_id: str
@@ -30,7 +34,11 @@ class LeadCreated(_message.Message):
     email_domain: str
     dwell_seconds: int
     submitted_at: _timestamp_pb2.Timestamp
-    def __init__(self, lead_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., source_event_id: _Optional[str] = ..., region_code: _Optional[str] = ..., industry: _Optional[str] = ..., product_interest: _Optional[str] = ..., company: _Optional[str] = ..., email_domain: _Optional[str] = ..., dwell_seconds: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    source: str
+    phone: str
+    client_ip: str
+    address: str
+    def __init__(self, lead_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., source_event_id: _Optional[str] = ..., region_code: _Optional[str] = ..., industry: _Optional[str] = ..., product_interest: _Optional[str] = ..., company: _Optional[str] = ..., email_domain: _Optional[str] = ..., dwell_seconds: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., phone: _Optional[str] = ..., client_ip: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
 
 class LeadAssigned(_message.Message):
     __slots__ = ("lead_id", "customer_id", "assignee_id", "team", "rule", "explanation", "latency_ms")
