@@ -215,3 +215,39 @@ def test_one_transaction_sees_its_own_assignments_loads_and_owners(db: Database,
     assignees = [d.assignee if d else "dup" for d in decisions]
     assert assignees == ["e-1", "e-2", "dup", "e-1", "e-1"]
     assert loads(db) == {"e-1": 3, "e-2": 1}
+
+
+def test_lead_created_fields_11_to_14_route_by_source_and_impute_the_region_from_the_phone(db: Database) -> None:
+    runtime = Runtime.of(
+        parse_rules(
+            RULES
+            + """
+  - name: wecom-leads
+    match: {source: [wecom]}
+    target: {team: east}
+"""
+        )
+    )
+    leads = {
+        "P": LeadCreated(lead_id="P", customer_id="c-p", phone="+8613901710000"),  # a Shanghai mobile prefix
+        "S": LeadCreated(lead_id="S", customer_id="c-s", source="wecom"),
+        "O": LeadCreated(lead_id="O", customer_id="c-o"),  # as a producer before fields 11-14 sends it
+    }
+    with Writer(db=db).transaction() as (session, outbox):
+        decisions = service.route_new_leads(
+            session=session,
+            outbox=outbox,
+            config=runtime,
+            leads=[service.NewLead(lead, lead.lead_id) for lead in leads.values()],
+            channel="console",
+        )
+    by_lead = {d.lead_id: d for d in decisions}
+    assert (by_lead["P"].rule, by_lead["P"].imputed["region"].value) == ("shanghai", "310000")
+    assert by_lead["S"].rule == "wecom-leads"
+    assert (by_lead["O"].assignee, by_lead["O"].pool_reason) == (None, "no_rule_matched")
+    with db.session() as session:
+        stored = session.get(Lead, "P")
+        assert stored is not None
+        assert "13901710000" not in str(stored.trace)  # the trace names the place, never the number
+    old_bytes = LeadCreated(lead_id="X", customer_id="c-x", region_code="310000").SerializeToString()
+    assert LeadCreated.FromString(old_bytes).phone == ""  # fields 11-14 are optional on the wire

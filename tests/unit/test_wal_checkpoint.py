@@ -48,8 +48,9 @@ def test_only_sqlite_files_get_a_checkpointer(tmp_path: Path) -> None:
     assert sqlite_file("postgresql+psycopg://u@h/db") is None
 
 
-def test_a_passive_checkpoint_copies_the_log_back(db: Database, tmp_path: Path) -> None:
-    write(db, 500)
+def test_the_writer_leaves_checkpoints_to_the_task(db: Database, tmp_path: Path) -> None:
+    write(db, 2000)  # ~1 MB of pages: past SQLite's default 1000-page autocheckpoint
+    assert pragma(db, "PRAGMA wal_autocheckpoint") == (checkpoint.WRITER_AUTOCHECKPOINT_PAGES,)
     checkpointer = WalCheckpointer(tmp_path / "svc.db")
     checkpointer.checkpoint()
     logged, copied = wal_frames(db)

@@ -1,4 +1,4 @@
-"""Move SQLite's WAL checkpoints off the consumer's commit (not wired into the runner yet: see README).
+"""Move SQLite's WAL checkpoints off the consumer's commit: a background task checkpoints instead.
 
 SQLite in WAL mode copies the log back into the database file ("checkpoint", with an
 fsync) inside the commit that crosses ``wal_autocheckpoint`` pages. With a large database

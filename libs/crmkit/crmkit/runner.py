@@ -19,6 +19,7 @@ import uvicorn
 from crm_contracts import Registry, load_registry
 from fastapi import FastAPI
 
+from crmkit.checkpoint import WalCheckpointer, sqlite_file
 from crmkit.consumer import ConsumerRuntime
 from crmkit.db import Database
 from crmkit.handlers import Subscription
@@ -86,7 +87,9 @@ class ServiceProcess:
             )
             for s in subscriptions
         ]
-        self._background = background
+        database_file = sqlite_file(db.url)
+        self.checkpointer = WalCheckpointer(database_file) if database_file else None
+        self._background = [*background, *([self.checkpointer.run] if self.checkpointer else [])]
         self._stop = asyncio.Event()
         add_ops_routes(app, service=settings.service_name, health=self.health)
 
@@ -95,6 +98,9 @@ class ServiceProcess:
         parts = [c.health() for c in self.consumers]
         if self.relay is not None:
             parts.append({"component": "outbox-relay", "ok": True, "published": self.relay.published})
+        if self.checkpointer is not None:
+            done, truncated = self.checkpointer.checkpoints, self.checkpointer.truncations
+            parts.append({"component": "wal-checkpointer", "ok": True, "checkpoints": done, "truncations": truncated})
         return parts
 
     def wake_relay(self) -> None:

@@ -43,7 +43,9 @@ def update_rep(
 
 def offboard(*, session: Session, outbox: Outbox, runtime: Runtime, rep_id: str, now: datetime, channel: str) -> int:
     """Route every open lead of ``rep_id`` again (their history stays on the lead); returns how many."""
-    rows = session.exec(select(Lead).where(Lead.assignee_id == rep_id, Lead.status == "assigned")).all()
+    # By assignee only: with the status in SQL too, SQLite picked ix_leads_status (every assigned lead).
+    held = session.exec(select(Lead).where(Lead.assignee_id == rep_id)).all()
+    rows = [row for row in held if row.status == "assigned"]
     for row in sorted(rows, key=lambda r: r.submitted_at):
         facts = session.get(LeadFacts, row.id)
         data = dict(facts.data) if facts else {"lead_id": row.id, "customer_id": row.customer_id}
