@@ -10,12 +10,11 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from customer_master.domain.dedupe import Progress as OnProgress
+from crm_cli.progress import phase_bars
 
 MAX_ERRORS_SHOWN = 20
 
@@ -49,32 +48,8 @@ def dedupe(
     started = time.perf_counter()
     show = sys.stdout.isatty() or sys.stderr.isatty() if progress is None else progress
     try:
-        if show:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
-            bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            tasks: dict[str, TaskID] = {}
-
-            def report(phase: str, done: int, total: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bar.add_task(phase, total=total)
-                bar.update(tasks[phase], completed=done, total=total)
-
-            callback: OnProgress = report
-            with bar:
-                outcome = dedupe_file(
-                    input_file, out, suggestions, encoding=encoding, progress=callback, workers=workers
-                )
-        else:
-            outcome = dedupe_file(input_file, out, suggestions, encoding=encoding, workers=workers)
+        with phase_bars(show) as report:
+            outcome = dedupe_file(input_file, out, suggestions, encoding=encoding, progress=report, workers=workers)
     except InputError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None

@@ -31,8 +31,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import partial
@@ -61,6 +60,8 @@ from crmkit.pii import phone_key
 from crmkit.settings import ServiceSettings
 from crmkit.timeutil import to_timestamp, utcnow
 
+from crm_cli.progress import OnProgress, phase_bars
+
 if TYPE_CHECKING:
     from customer_master.batch import RowError
     from customer_master.domain.dedupe import SourceRecord
@@ -80,7 +81,6 @@ MAX_ERRORS_SHOWN = 20
 _NAMESPACE = uuid.UUID("0b7d8f36-52a4-4c1e-9a0e-3f6a2c4d5e71")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:$|[T ]+(.*)$)")
 
-OnProgress = Callable[[str, int, int], None]
 """(phase, done, total): phases ``produce`` (acknowledged by the broker) and ``customer-master`` (consumed)."""
 
 
@@ -635,33 +635,6 @@ def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
 
-@contextmanager
-def _progress_bar(show: bool) -> Iterator[OnProgress | None]:
-    if not show:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def report(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            tasks[phase] = bar.add_task(phase, total=total)
-        bar.update(tasks[phase], completed=max(0, done), total=total)
-
-    with bar:
-        yield report
-
-
 def import_file(
     input_file: Annotated[Path, typer.Argument(metavar="FILE", help="Customer records as XLSX, CSV or JSONL.")],
     bootstrap: Annotated[str, typer.Option(envvar="CRM_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers.")] = (
@@ -697,7 +670,7 @@ def import_file(
     show = sys.stderr.isatty() if progress is None else progress
     pii_key = ServiceSettings().pii_key  # CRM_PII_KEY, as the services read it
     try:
-        with _progress_bar(show) as on_progress:
+        with phase_bars(show) as on_progress:
             summary = run_import(
                 input_file,
                 bootstrap=bootstrap,
