@@ -27,7 +27,7 @@ from pathlib import Path
 
 from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted
 from crm_cli.audit import exactly_once, report, service_stats
-from crm_cli.demo import Expected, accounted, is_complete, percentile
+from crm_cli.demo import Expected, accounted, is_complete, percentile, progress_of
 from crm_cli.loadgen import Touch, TouchpointProducer, produce_at_rate, touchpoints
 from crm_cli.observe import Observer
 from crm_cli.stack import SERVICES, Stack, start_stack
@@ -83,14 +83,14 @@ def burst(stack: Stack, count: int, seed: int, *, pause_downstream: bool, linger
     try:
         began = time.time()
         produce_seconds = produce_at_rate(producer, touches, rate=None)
-        _wait(lambda: accounted(observer.seen, expected)["resolved"] >= count, timeout=600)
+        _wait(lambda: progress_of(observer, expected)["resolved"] >= count, timeout=600)
     finally:
         for pid in paused:
             os.kill(pid, signal.SIGCONT)
-    resolved_at = observer.seen.last_resolved_at
-    complete = _wait(lambda: is_complete(accounted(observer.seen, expected), expected), timeout=600)
+    resolved_at = observer.read(lambda seen: seen.last_resolved_at)
+    complete = _wait(lambda: is_complete(progress_of(observer, expected), expected), timeout=600)
     drained_at = time.time()
-    resolved = accounted(observer.seen, expected)["resolved"]
+    resolved = progress_of(observer, expected)["resolved"]
     observer.close()
     return {
         "touchpoints": count,
@@ -123,9 +123,9 @@ def chaos(stack: Stack, count: int, seed: int, *, rate: float, victims: list[str
         stack.kill_service(name)
         stack.start_service(specs[name])
     sending.join()
-    complete = _wait(lambda: is_complete(accounted(observer.seen, expected), expected), timeout=300)
-    progress = accounted(observer.seen, expected)
-    duplicates = observer.seen.duplicates
+    complete = _wait(lambda: is_complete(progress_of(observer, expected), expected), timeout=300)
+    progress = progress_of(observer, expected)
+    duplicates = observer.read(lambda seen: seen.duplicates)
     observer.close()
     stack.wait_healthy(timeout=90)
     checks = exactly_once(before, service_stats(stack), touches=touches, assigned_seen=progress["assigned"])
@@ -149,11 +149,11 @@ def steady(stack: Stack, rate: float, seconds: float, seed: int, *, linger_ms: i
     cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
     began = time.monotonic()
     produce_at_rate(producer, touches, rate=rate)
-    _wait(lambda: is_complete(accounted(observer.seen, expected), expected), timeout=300)
+    _wait(lambda: is_complete(progress_of(observer, expected), expected), timeout=300)
     elapsed = time.monotonic() - began
     cores = {name: round((_cpu_seconds(pid) - cpu_before[name]) / elapsed, 2) for name, pid in processes.items()}
-    seen = observer.seen
     observer.close()
+    seen = observer.snapshot()
     latencies = sorted(
         (seen.delivered_at[t] - producer.sent_at[t]) * 1000 for t in expected.form_ids if t in seen.delivered_at
     )

@@ -49,6 +49,11 @@ def accounted(seen: Observed, expected: Expected) -> dict[str, int]:
     }
 
 
+def progress_of(observer: Observer, expected: Expected) -> dict[str, int]:
+    """:func:`accounted` on the observer's figures so far (read under its lock)."""
+    return observer.read(lambda seen: accounted(seen, expected))
+
+
 def is_complete(progress: dict[str, int], expected: Expected) -> bool:
     """Every touchpoint resolved, every lead decided, every assignment notified."""
     return (
@@ -111,10 +116,10 @@ def _run(stack: Stack, *, count: int, quiet: bool, timeout: float, seed: int) ->
         began = time.time()
         produce_at_rate(producer, touches, rate=None, on_progress=lambda n: bar.update(produced, completed=n))
         deadline = time.monotonic() + timeout
-        progress = accounted(observer.snapshot(), expected)
+        progress = progress_of(observer, expected)
         while not is_complete(progress, expected) and time.monotonic() < deadline:
             time.sleep(0.1)
-            progress = accounted(observer.snapshot(), expected)
+            progress = progress_of(observer, expected)
             bar.update(resolved, completed=progress["resolved"])
             bar.update(notified, completed=progress["assigned"] + progress["pooled"])
     seen = observer.snapshot()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer, TopicPartition
 from crm.events.customer.v1.customer_pb2 import CustomerResolved
@@ -14,6 +16,7 @@ from crm_contracts import load_registry
 from crmkit.cloudevents import decode
 from crmkit.errors import PoisonMessage
 
+T = TypeVar("T")
 WATCHED = ("crm.customer.v1", "crm.lead.v1", "crm.notify.v1", "crm.scoring.v1", "crm.contract.v1")
 
 
@@ -63,15 +66,21 @@ class Observer:
                 assignment.append(TopicPartition(topic, partition, high))
         self._consumer.assign(assignment)
         self._registry = registry
-        self.seen = Observed()
+        self._seen = Observed()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="observer", daemon=True)
         self._thread.start()
 
     def snapshot(self) -> Observed:
-        """The figures so far (shared object; read under no lock is fine for display)."""
-        return self.seen
+        """A copy of the figures so far, taken between two consumed batches."""
+        with self._lock:
+            return copy.deepcopy(self._seen)
+
+    def read(self, view: Callable[[Observed], T]) -> T:
+        """``view`` of the figures so far, computed while the consumer thread waits (cheaper than a snapshot)."""
+        with self._lock:
+            return view(self._seen)
 
     def close(self) -> None:
         """Stop consuming."""
@@ -81,12 +90,14 @@ class Observer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for message in self._consumer.consume(num_messages=1000, timeout=0.05):
-                if message.error():
-                    continue
-                kind, stamp = message.timestamp()
-                at = stamp / 1000 if kind == TIMESTAMP_CREATE_TIME else time.time()
-                self._observe(message.topic() or "", message.value(), _header_list(message.headers()), at=at)
+            messages = self._consumer.consume(num_messages=1000, timeout=0.05)
+            with self._lock:  # readers see whole batches, never a set or dict mid-update
+                for message in messages:
+                    if message.error():
+                        continue
+                    kind, stamp = message.timestamp()
+                    at = stamp / 1000 if kind == TIMESTAMP_CREATE_TIME else time.time()
+                    self._observe(message.topic() or "", message.value(), _header_list(message.headers()), at=at)
 
     def _observe(
         self, topic: str, value: bytes | None, headers: list[tuple[str, bytes]] | None, *, at: float
@@ -95,10 +106,10 @@ class Observer:
         try:
             event = decode(registry=self._registry, topic=topic, value=value, headers=headers)
         except PoisonMessage:
-            self.seen.undecodable += 1
+            self._seen.undecodable += 1
             return
         now = at
-        seen = self.seen
+        seen = self._seen
         if event.id in seen.seen_ids:
             seen.duplicates += 1
             return
