@@ -222,6 +222,22 @@ def test_an_xlsx_sheet_is_read_with_sheet_row_numbers(tmp_path: Path) -> None:
     assert result.errors[0].message.startswith("nothing identifies a customer")
 
 
+def test_excel_date_cells_are_read_as_dates_in_china_time(tmp_path: Path) -> None:
+    path = tmp_path / "dates.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["record_id", "name", "phone", "observed_at"])
+    sheet.append(["d1", "张伟", "13812345678", datetime(2023, 5, 18)])  # a date cell
+    sheet.append(["d2", "李娜", "13912345678", datetime(2023, 5, 18, 14, 30)])  # a date-and-time cell
+    workbook.save(path)
+    result = read_rows(path, now=NOW)
+    assert result.errors == []
+    assert [row.time for row in result.rows] == [
+        datetime(2023, 5, 17, 16, 0, tzinfo=UTC),
+        datetime(2023, 5, 18, 6, 30, tzinfo=UTC),
+    ]
+
+
 def test_an_unreadable_file_is_refused_as_a_whole(tmp_path: Path) -> None:
     path = tmp_path / "sheet.csv"
     path.write_text("record_id,姓名\nr1,张伟\n", encoding="utf-8")

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from itertools import islice
 from json.encoder import encode_basestring
 from multiprocessing.connection import Connection
@@ -85,7 +86,11 @@ class Loaded:
 
 
 def _value(raw: Any) -> str | None:
-    """A cell as text; None when its type cannot be a field value."""
+    """A cell as text; None when its type cannot be a field value.
+
+    An Excel date cell (a ``datetime``, as openpyxl reads it) becomes ISO text with no offset:
+    its date alone at midnight, else date and time (``crm import`` reads it as China time).
+    """
     if raw is None:
         return ""
     if isinstance(raw, bool):
@@ -94,6 +99,10 @@ def _value(raw: Any) -> str | None:
         return str(raw).strip()
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
+    if isinstance(raw, datetime):
+        return raw.date().isoformat() if raw.time() == time() else raw.replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(raw, date):
+        return raw.isoformat()
     return None
 
 
