@@ -99,11 +99,16 @@ def _value(raw: Any) -> str | None:
         return str(raw).strip()
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
-    if isinstance(raw, datetime):
-        return raw.date().isoformat() if raw.time() == time() else raw.replace(tzinfo=None).isoformat(sep=" ")
     if isinstance(raw, date):
-        return raw.isoformat()
+        return _date_text(raw)
     return None
+
+
+def _date_text(value: date) -> str:
+    """An Excel date cell as ISO text: the date alone when it is a day (or midnight), else date and time."""
+    if isinstance(value, datetime) and value.time() != time():
+        return value.replace(tzinfo=None).isoformat(sep=" ")
+    return value.isoformat()[:10]
 
 
 def _validated(source: str, line: int, row: dict[str, Any]) -> dict[str, str] | RowError:
