@@ -88,8 +88,8 @@ def _truth(records: Sequence[Labelled]) -> tuple[list[str], list[str]]:
     return persons, accounts
 
 
-def run_ours(records: Sequence[Labelled], dataset: str) -> Figures:
-    """Our engine through the CLI's file path."""
+def dedupe_rows(records: Sequence[Labelled]) -> tuple[list[dict[str, Any]], float]:
+    """Our engine through the CLI's file path: its output row per record (in order) and seconds."""
     with tempfile.TemporaryDirectory() as tmp:
         source, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
         with source.open("w", encoding="utf-8") as handle:
@@ -99,8 +99,15 @@ def run_ours(records: Sequence[Labelled], dataset: str) -> Figures:
         dedupe_file(source, out, workers=1)
         seconds = time.perf_counter() - started
         rows = {row["record_id"]: row for row in map(json.loads, out.open(encoding="utf-8"))}
+    return [rows[r.row["record_id"]] for r in records], seconds
+
+
+def run_ours(
+    records: Sequence[Labelled], dataset: str, ran: tuple[list[dict[str, Any]], float] | None = None
+) -> Figures:
+    """Our engine through the CLI's file path (or scores ``ran``, a :func:`dedupe_rows` result)."""
+    got, seconds = ran if ran is not None else dedupe_rows(records)
     persons, accounts = _truth(records)
-    got = [rows[r.row["record_id"]] for r in records]
     junk_p, junk_r = flags([r.junk for r in records], [row["junk"] for row in got])
     return Figures(
         engine="ours",

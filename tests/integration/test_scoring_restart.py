@@ -1,6 +1,6 @@
 """behavior-scoring SIGKILLed mid-stream and started again on the same SQLite file: no event lost, none applied twice.
 
-The real ``python -m behavior_scoring`` process runs against the session's Tansu broker with
+The real ``python -m behavior_scoring`` process runs against a Tansu broker of this module's own with
 its own SQLite file. 3,167 ``crm.customer.resolved`` events, as customer-master emits them
 (keyed by customer over the topic's six partitions), stream in at ~130/s over 300 customers:
 new-product and article page views, favourites, WeCom contacts added and accepted, and orders
@@ -51,7 +51,7 @@ from behavior_scoring.mapping import resolved_for
 from behavior_scoring.replay import replay_lines
 from confluent_kafka import Consumer, Producer, TopicPartition
 from crm.events.scoring.v1.scoring_pb2 import ScoreChanged
-from crm_cli.stack import create_topics, free_port
+from crm_cli.stack import create_topics, free_port, start_broker
 from crm_contracts import load_registry
 from crmkit.cloudevents import PROTOBUF, encode_data, encode_headers, new_event_id
 from sqlalchemy import Engine, create_engine, text
@@ -269,6 +269,20 @@ def last_changes(broker: str, start: dict[int, int], prefix: str) -> dict[str, S
         consumer.close()
     assert all(position[p] >= end[p] for p in end), "could not read the scoring topic to its end"
     return last
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker of this module's own: behavior-scoring's topics and group are fixed names, and
+    other tests' services (their relays may still be draining) publish customer events on the
+    session broker's ``crm.customer.v1`` while this test counts every event its service applied."""
+    port = free_port()
+    process = start_broker(port=port, log_path=tmp_path_factory.mktemp("scoring-restart-broker") / "tansu.log")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture

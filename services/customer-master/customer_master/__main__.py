@@ -1,18 +1,17 @@
 """``python -m customer_master``: run the customer-master process."""
 
-from crmkit.db import Database
 from crmkit.runner import ServiceProcess, run
 
 from customer_master.api import create_app
 from customer_master.consumers import subscription
-from customer_master.models import Base
 from customer_master.settings import Settings
+from customer_master.storage import open_database
 
 
 def build() -> ServiceProcess:
     """Wire settings, database, API and consumer."""
     settings = Settings()
-    db = Database(settings.database_url, Base.metadata)
+    db = open_database(settings.database_url)
     return ServiceProcess(
         settings=settings, db=db, app=create_app(settings=settings, db=db), subscriptions=[subscription()]
     )

@@ -7,6 +7,7 @@ customers (and of what moved) in ``merges``, so that an unmerge restores both ex
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -16,11 +17,11 @@ from typing import Any
 from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerProfile, CustomerUnmerged, CustomerUpdated
 from crmkit.outbox import Outbox
 from crmkit.timeutil import to_timestamp
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
 from customer_master.domain.blocking import block_keys
 from customer_master.domain.matching import MatchRecord, prepare, score
-from customer_master.domain.resolution import PROFILE_FIELDS, CustomerRecord
+from customer_master.domain.resolution import PROFILE_FIELDS, RECORD_FIELDS, CustomerRecord
 from customer_master.models import (
     Base,
     BlockKeyRow,
@@ -30,6 +31,7 @@ from customer_master.models import (
     MergeSuggestionRow,
     SourceRecordRow,
 )
+from customer_master.rawsql import RawSql
 
 _NAMESPACE = uuid.UUID("0b5f7d52-35a4-4d0e-9c1e-5d1f3f7b2a61")
 _CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
@@ -41,16 +43,32 @@ _MERGES = Base.metadata.tables[MergeRow.__tablename__]
 _DATES = ("created_at", "updated_at")
 MAX_BLOCK = 50
 """A key more customers share than this (a common name at a big employer) is indexed but not compared on."""
-_BLOCK_SIZES = (
-    select(_BLOCKS.c.kind, _BLOCKS.c.value, func.count())
-    .where(_BLOCKS.c.value.in_(bindparam("values", expanding=True)))
-    .group_by(_BLOCKS.c.kind, _BLOCKS.c.value)
+# Lookups by (kind, value) read the primary key index alone: (kind, value, customer_id) covers them.
+_BLOCK_SIZES = "SELECT value, COUNT(*) FROM block_keys WHERE kind = ? AND value IN ({}) GROUP BY value"
+_HOLDERS = "SELECT value, customer_id FROM block_keys WHERE kind = ? AND value IN ({})"
+_HELD = "SELECT kind, value, customer_id FROM block_keys WHERE customer_id IN ({})"
+_RECORD = tuple(_CUSTOMERS.c[name] for name in RECORD_FIELDS)
+_RECORDS = f"SELECT {', '.join(RECORD_FIELDS)} FROM customers WHERE id IN ({{}})"
+_SAVED = tuple(name for name in RECORD_FIELDS if name != "id")
+_BLOCKS_OF = "SELECT kind, value FROM block_keys WHERE customer_id = ?"
+_SUGGESTIONS_OF = (  # by each side's index: a lookup by status would read every open suggestion
+    "SELECT id, status FROM merge_suggestions WHERE customer_id = ?"
+    " UNION ALL SELECT id, status FROM merge_suggestions WHERE candidate_id = ?"
 )
-_HOLDERS = select(_BLOCKS.c.kind, _BLOCKS.c.value, _BLOCKS.c.customer_id).where(
-    _BLOCKS.c.value.in_(bindparam("values", expanding=True))
-)
-_HELD = select(_BLOCKS.c.kind, _BLOCKS.c.value, _BLOCKS.c.customer_id).where(
-    _BLOCKS.c.customer_id.in_(bindparam("ids", expanding=True))
+_MATCHED_ON = ("id", "created_at", "merged_into", "name", "phone_e164", "email", "company", "region_code")
+_MATCHED_COLUMNS = tuple(_CUSTOMERS.c[name] for name in _MATCHED_ON)
+_MATCHING_VIEW = f"SELECT {', '.join(_MATCHED_ON)} FROM customers WHERE id IN ({{}})"
+_SUGGESTION_STATUS = "SELECT id, status FROM merge_suggestions WHERE id IN ({})"
+_SUGGESTION_COLUMNS = (
+    "id",
+    "customer_id",
+    "candidate_id",
+    "confidence",
+    "evidence",
+    "status",
+    "created_at",
+    "decided_at",
+    "note",
 )
 
 
@@ -65,35 +83,35 @@ def suggestion_id(a: str, b: str) -> str:
 
 def load_records(connection: Connection, ids: Iterable[str]) -> dict[str, CustomerRecord]:
     """Customers by id, as resolver records."""
+    return records_of(RawSql(connection), ids)
+
+
+def records_of(sql: RawSql, ids: Iterable[str]) -> dict[str, CustomerRecord]:
+    """Customers by id, as resolver records (one query)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = connection.execute(select(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(wanted))).mappings()
-    return {row["id"]: CustomerRecord(**row) for row in rows}
+    return {row[0]: CustomerRecord(*row) for row in sql.select_in(_RECORDS, wanted, _RECORD)}
 
 
-_MATCHED_ON = ("id", "created_at", "merged_into", "name", "phone_e164", "email", "company", "region_code")
-_MATCHING_VIEW = select(*(_CUSTOMERS.c[name] for name in _MATCHED_ON)).where(
-    _CUSTOMERS.c.id.in_(bindparam("ids", expanding=True))
-)
-
-
-def _matching_view(connection: Connection, ids: set[str]) -> dict[str, CustomerRecord]:
+def _matching_view(sql: RawSql, ids: set[str]) -> dict[str, CustomerRecord]:
     """Customers by id with only what scoring and survivor choice read (no provenance to decode)."""
     if not ids:
         return {}
-    rows = connection.execute(_MATCHING_VIEW, {"ids": sorted(ids)}).mappings()
-    return {row["id"]: CustomerRecord(**row, updated_at=row["created_at"]) for row in rows}
+    return {
+        row[0]: CustomerRecord(**dict(zip(_MATCHED_ON, row, strict=True)), updated_at=row[1])
+        for row in sql.select_in(_MATCHING_VIEW, sorted(ids), _MATCHED_COLUMNS)
+    }
 
 
 def _prepared(customer: CustomerRecord) -> MatchRecord:
-    return prepare(
-        name=customer.name,
-        phone=customer.phone_e164,
-        email=customer.email,
-        company=customer.company,
-        region=customer.region_code,
-    )
+    return _prepare(customer.name, customer.phone_e164, customer.email, customer.company, customer.region_code)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _prepare(name: str, phone: str, email: str, company: str, region: str) -> MatchRecord:
+    """A customer's fields normalised for scoring; cached: a key's holders are compared again with each newcomer."""
+    return prepare(name=name, phone=phone, email=email, company=company, region=region)
 
 
 def find_duplicates(
@@ -108,15 +126,12 @@ def find_duplicates(
     keys_of = {c.id: keys for c in customers if not c.merged_into and (keys := _keys(c))}
     if not keys_of:
         return
-    values = sorted({value for keys in keys_of.values() for _, value in keys})
-    sizes = {(kind, value): size for kind, value, size in connection.execute(_BLOCK_SIZES, {"values": values})}
+    sql = RawSql(connection)
+    held = set(sql.rows_in(_HELD, sorted(keys_of)))
+    taken = {key for customer_id, keys in keys_of.items() for key in keys if (*key, customer_id) not in held}
+    sizes = _block_sizes(sql, taken)  # a key its customer holds already brings nothing: not looked up
     oversized = {key for key, size in sizes.items() if size > MAX_BLOCK}
-    holders: dict[tuple[str, str], set[str]] = {}
-    if comparable := sorted({value for key, value in sizes if (key, value) not in oversized}):
-        for kind, value, holder in connection.execute(_HOLDERS, {"values": comparable}):
-            if (kind, value) in sizes and (kind, value) not in oversized:
-                holders.setdefault((kind, value), set()).add(holder)
-    held = {(kind, value, holder) for kind, value, holder in connection.execute(_HELD, {"ids": sorted(keys_of)})}
+    holders = _holders(sql, [key for key in sizes if key not in oversized])
     new_rows = []
     pairs: set[tuple[str, str]] = set()
     for customer_id, keys in keys_of.items():
@@ -127,11 +142,36 @@ def find_duplicates(
             if key not in oversized and len(owners) <= MAX_BLOCK:
                 pairs.update((customer_id, other) for other in owners)
             owners.add(customer_id)
-            new_rows.append({"kind": key[0], "value": key[1], "customer_id": customer_id})
-    if new_rows:
-        connection.execute(insert(_BLOCKS), new_rows)
+            new_rows.append((*key, customer_id))
+    sql.insert(_BLOCKS, ("kind", "value", "customer_id"), new_rows)
     if pairs:
-        _triage(connection, outbox, pairs, known={c.id: c for c in customers}, now=now)
+        _triage(sql, outbox, pairs, known={c.id: c for c in customers}, now=now)
+
+
+def _by_kind(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Key values grouped by kind, sorted."""
+    grouped: dict[str, list[str]] = {}
+    for kind, value in sorted(keys):
+        grouped.setdefault(kind, []).append(value)
+    return grouped
+
+
+def _block_sizes(sql: RawSql, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """How many customers hold each of ``keys`` (keys nobody holds are left out)."""
+    return {
+        (kind, value): size
+        for kind, values in _by_kind(keys).items()
+        for value, size in sql.rows_in(_BLOCK_SIZES, values, kind)
+    }
+
+
+def _holders(sql: RawSql, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+    """The customers holding each of ``keys``."""
+    holders: dict[tuple[str, str], set[str]] = {}
+    for kind, values in _by_kind(keys).items():
+        for value, holder in sql.rows_in(_HOLDERS, values, kind):
+            holders.setdefault((kind, value), set()).add(holder)
+    return holders
 
 
 def _keys(customer: CustomerRecord) -> set[tuple[str, str]]:
@@ -141,7 +181,7 @@ def _keys(customer: CustomerRecord) -> set[tuple[str, str]]:
 
 
 def _triage(
-    connection: Connection,
+    sql: RawSql,
     outbox: Outbox,
     pairs: set[tuple[str, str]],
     *,
@@ -149,22 +189,18 @@ def _triage(
     now: datetime,
 ) -> None:
     """Score each pair (each customer prepared once); merge, suggest or let be."""
-    records = {**_matching_view(connection, {c for pair in pairs for c in pair} - set(known)), **known}
+    records = {**_matching_view(sql, {c for pair in pairs for c in pair} - set(known)), **known}
     prepared: dict[str, MatchRecord] = {}
-    wanted = sorted({suggestion_id(*pair) for pair in pairs})
-    existing: dict[str, str] = {
-        sid: status
-        for sid, status in connection.execute(
-            select(_SUGGESTIONS.c.id, _SUGGESTIONS.c.status).where(_SUGGESTIONS.c.id.in_(wanted))
-        )
-    }
+    ids = {pair: suggestion_id(*pair) for pair in pairs}
+    existing: dict[str, str] = dict(sql.rows_in(_SUGGESTION_STATUS, sorted(set(ids.values()))))
     merged: set[str] = set()
     suggestions = []
     for a_id, b_id in sorted(pairs):
         a, b = records.get(a_id), records.get(b_id)
         if a is None or b is None or a.merged_into or b.merged_into or merged & {a_id, b_id}:
             continue
-        if existing.get(suggestion_id(a_id, b_id)) == "rejected":
+        sid = ids[a_id, b_id]
+        if existing.get(sid) == "rejected":
             continue  # a reviewer said two people: no score overrides that
         for customer in (a, b):
             if customer.id not in prepared:
@@ -173,33 +209,13 @@ def _triage(
         survivor, absorbed = sorted((a, b), key=lambda c: (c.created_at, c.id))
         if match.decision == "auto_merge":
             reason = "auto: " + ", ".join(item.rule for item in match.evidence if item.weight > 0)
-            merge_customers(
-                connection=connection,
-                outbox=outbox,
-                survivor_id=survivor.id,
-                absorbed_id=absorbed.id,
-                reason=reason,
-                confidence=match.score,
-                now=now,
-            )
+            _merge(sql, outbox, survivor.id, absorbed.id, reason=reason, confidence=match.score, now=now)
             merged.add(absorbed.id)
-        elif match.decision == "review" and (sid := suggestion_id(a_id, b_id)) not in existing:
+        elif match.decision == "review" and sid not in existing:
             existing[sid] = "open"
-            suggestions.append(
-                {
-                    "id": sid,
-                    "customer_id": survivor.id,
-                    "candidate_id": absorbed.id,
-                    "confidence": match.score,
-                    "evidence": [{"rule": e.rule, "weight": e.weight, "detail": e.detail} for e in match.evidence],
-                    "status": "open",
-                    "created_at": now,
-                    "decided_at": None,
-                    "note": "",
-                }
-            )
-    if suggestions:
-        connection.execute(insert(_SUGGESTIONS), suggestions)
+            evidence = [{"rule": e.rule, "weight": e.weight, "detail": e.detail} for e in match.evidence]
+            suggestions.append((sid, survivor.id, absorbed.id, match.score, evidence, "open", now, None, ""))
+    sql.insert(_SUGGESTIONS, _SUGGESTION_COLUMNS, suggestions)
 
 
 def reject_suggestion(*, connection: Connection, suggestion_id: str, reason: str, now: datetime) -> None:
@@ -229,10 +245,9 @@ def _from_json(row: dict[str, Any]) -> CustomerRecord:
     return CustomerRecord(**values)
 
 
-def _save(connection: Connection, customer: CustomerRecord) -> None:
-    values = customer.as_row()
-    values.pop("id")
-    connection.execute(update(_CUSTOMERS).where(_CUSTOMERS.c.id == customer.id).values(values))
+def _save(sql: RawSql, customer: CustomerRecord) -> None:
+    """Write every column of a customer's row."""
+    sql.update(_CUSTOMERS, _SAVED, [(*(getattr(customer, name) for name in _SAVED), customer.id)])
 
 
 def profile_of(customer: CustomerRecord) -> CustomerProfile:
@@ -281,20 +296,26 @@ def merge_customers(
     Raises ValueError for a pair of one customer, LookupError for an unknown customer and
     :class:`MergeConflict` when either customer was already merged away.
     """
+    return _merge(RawSql(connection), outbox, survivor_id, absorbed_id, reason=reason, confidence=confidence, now=now)
+
+
+def _merge(
+    sql: RawSql, outbox: Outbox, survivor_id: str, absorbed_id: str, *, reason: str, confidence: float, now: datetime
+) -> str:
+    """:func:`merge_customers` on the transaction's cursor."""
     if survivor_id == absorbed_id:
         raise ValueError(f"survivor_id and absorbed_id are both {survivor_id}")
-    found = load_records(connection, (survivor_id, absorbed_id))
+    found = records_of(sql, (survivor_id, absorbed_id))
     for customer_id in (survivor_id, absorbed_id):
         if customer_id not in found:
             raise LookupError(f"no customer {customer_id}")
         if found[customer_id].merged_into:
             raise MergeConflict(f"customer {customer_id} was already merged into {found[customer_id].merged_into}")
     survivor, absorbed = found[survivor_id], found[absorbed_id]
-    keys = _pairs(connection.execute(select(_KEYS.c.kind, _KEYS.c.value).where(_KEYS.c.customer_id == absorbed_id)))
-    records = sorted(connection.execute(select(_SOURCES.c.id).where(_SOURCES.c.customer_id == absorbed_id)).scalars())
-    blocks_of = select(_BLOCKS.c.kind, _BLOCKS.c.value)
-    absorbed_blocks = _pairs(connection.execute(blocks_of.where(_BLOCKS.c.customer_id == absorbed_id)))
-    survivor_blocks = _pairs(connection.execute(blocks_of.where(_BLOCKS.c.customer_id == survivor_id)))
+    keys = _pairs(sql.rows("SELECT kind, value FROM identity_keys WHERE customer_id = ?", absorbed_id))
+    records = sorted(row[0] for row in sql.rows("SELECT id FROM source_records WHERE customer_id = ?", absorbed_id))
+    absorbed_blocks = _pairs(sql.rows(_BLOCKS_OF, absorbed_id))
+    survivor_blocks = _pairs(sql.rows(_BLOCKS_OF, survivor_id))
     added_blocks = [b for b in absorbed_blocks if b not in survivor_blocks]
     merged = replace(survivor, version=survivor.version + 1, updated_at=now)
     for name in PROFILE_FIELDS:
@@ -303,29 +324,13 @@ def merge_customers(
             merged.offer(name, candidate, source=absorbed.provenance.get(name, {}).get("source", ""))
     merged.account_id = survivor.account_id or absorbed.account_id
     gone = replace(absorbed, merged_into=survivor_id, version=absorbed.version + 1, updated_at=now)
-    _save(connection, merged)
-    _save(connection, gone)
-    connection.execute(update(_KEYS).where(_KEYS.c.customer_id == absorbed_id).values(customer_id=survivor_id))
-    connection.execute(update(_SOURCES).where(_SOURCES.c.customer_id == absorbed_id).values(customer_id=survivor_id))
-    connection.execute(delete(_BLOCKS).where(_BLOCKS.c.customer_id == absorbed_id))
-    if added_blocks:
-        connection.execute(
-            insert(_BLOCKS), [{"kind": k, "value": v, "customer_id": survivor_id} for k, v in added_blocks]
-        )
-    pair = suggestion_id(survivor_id, absorbed_id)
-    connection.execute(
-        update(_SUGGESTIONS)
-        .where(_SUGGESTIONS.c.id == pair, _SUGGESTIONS.c.status == "open")
-        .values(status="accepted", decided_at=now)
-    )
-    connection.execute(  # the absorbed id no longer exists on its own: its other open pairs are moot
-        update(_SUGGESTIONS)
-        .where(
-            _SUGGESTIONS.c.status == "open",
-            or_(_SUGGESTIONS.c.customer_id == absorbed_id, _SUGGESTIONS.c.candidate_id == absorbed_id),
-        )
-        .values(status="superseded", decided_at=now, note=f"{absorbed_id} merged into {survivor_id}")
-    )
+    _save(sql, merged)
+    _save(sql, gone)
+    sql.execute("UPDATE identity_keys SET customer_id = ? WHERE customer_id = ?", survivor_id, absorbed_id)
+    sql.execute("UPDATE source_records SET customer_id = ? WHERE customer_id = ?", survivor_id, absorbed_id)
+    sql.execute("DELETE FROM block_keys WHERE customer_id = ?", absorbed_id)
+    sql.insert(_BLOCKS, ("kind", "value", "customer_id"), [(k, v, survivor_id) for k, v in added_blocks])
+    _close_suggestions(sql, survivor_id, absorbed_id, now=now)
     merge_id = f"mrg_{uuid.uuid4().hex[:24]}"
     snapshot = {
         "survivor": _to_json(survivor),
@@ -335,20 +340,10 @@ def merge_customers(
         "block_keys": absorbed_blocks,
         "added_block_keys": added_blocks,
     }
-    connection.execute(
-        insert(_MERGES),
-        [
-            {
-                "id": merge_id,
-                "survivor_id": survivor_id,
-                "absorbed_id": absorbed_id,
-                "reason": reason,
-                "confidence": confidence,
-                "snapshot": snapshot,
-                "merged_at": now,
-                "unmerged_at": None,
-            }
-        ],
+    sql.insert(
+        _MERGES,
+        ("id", "survivor_id", "absorbed_id", "reason", "confidence", "snapshot", "merged_at", "unmerged_at"),
+        [(merge_id, survivor_id, absorbed_id, reason, confidence, snapshot, now, None)],
     )
     outbox.emit(
         event_type="crm.customer.merged",
@@ -358,6 +353,19 @@ def merge_customers(
     )
     _emit_updated(outbox, survivor, merged, merge_id)
     return merge_id
+
+
+def _close_suggestions(sql: RawSql, survivor_id: str, absorbed_id: str, *, now: datetime) -> None:
+    """Accept the pair's open suggestion; the absorbed id's other open ones are moot: superseded."""
+    pair = suggestion_id(survivor_id, absorbed_id)
+    still_open = [sid for sid, status in sql.rows(_SUGGESTIONS_OF, absorbed_id, absorbed_id) if status == "open"]
+    sql.update(_SUGGESTIONS, ("status", "decided_at"), [("accepted", now, sid) for sid in still_open if sid == pair])
+    note = f"{absorbed_id} merged into {survivor_id}"
+    sql.update(
+        _SUGGESTIONS,
+        ("status", "decided_at", "note"),
+        [("superseded", now, note, sid) for sid in still_open if sid != pair],
+    )
 
 
 def unmerge(*, connection: Connection, outbox: Outbox, merge_id: str, reason: str, now: datetime) -> None:
@@ -385,7 +393,7 @@ def unmerge(*, connection: Connection, outbox: Outbox, merge_id: str, reason: st
         for role, customer_id in (("survivor", survivor_id), ("absorbed", absorbed_id))
     }
     for customer in restored.values():
-        _save(connection, customer)
+        _save(RawSql(connection), customer)
     if snapshot["identity_keys"]:
         connection.execute(
             update(_KEYS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -14,7 +14,6 @@ from crm_contracts.touchpoints import touchpoint_identity, wrap_touchpoint
 from crmkit.outbox import Outbox
 from crmkit.timeutil import to_timestamp, utcnow
 from google.protobuf.message import Message
-from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
 
 from customer_master import merging
@@ -23,6 +22,7 @@ from customer_master.domain.identity import IdentityKey, identity_keys
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
 from customer_master.domain.resolution import (
     PROFILE_FIELDS,
+    RECORD_FIELDS,
     CustomerRecord,
     Observation,
     Outcome,
@@ -30,6 +30,7 @@ from customer_master.domain.resolution import (
     SourceMeta,
 )
 from customer_master.models import AccountRow, Base, Customer, IdentityKeyRow, LeadRow, SourceRecordRow
+from customer_master.rawsql import RawSql
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-9a43-4f57-8d0e-8d6b0c2f7a10")
 
@@ -96,38 +97,23 @@ def _profile(name: str, phone: str, email: str, company: str, region: str, indus
     }
 
 
-_CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
 _KEYS = Base.metadata.tables[IdentityKeyRow.__tablename__]
 _LEADS = Base.metadata.tables[LeadRow.__tablename__]
 _SOURCES = Base.metadata.tables[SourceRecordRow.__tablename__]
 _ACCOUNTS = Base.metadata.tables[AccountRow.__tablename__]
-_SEEN = select(_SOURCES.c.id).where(_SOURCES.c.id.in_(bindparam("ids", expanding=True)))
-_ACCOUNTS_BY_BLOCK = select(_ACCOUNTS.c.block, _ACCOUNTS.c.id).where(
-    _ACCOUNTS.c.block.in_(bindparam("blocks", expanding=True))
-)
+_CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
 _IDENTIFYING = frozenset({"name", "company", "email", "phone_e164"})
 _WRITTEN = (*PROFILE_FIELDS, "account_id", "provenance", "version", "updated_at")
-_KEYS_BY_VALUE = select(_KEYS.c.kind, _KEYS.c.value, _KEYS.c.customer_id).where(
-    _KEYS.c.value.in_(bindparam("values", expanding=True))
-)
-_CUSTOMERS_BY_ID = select(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(bindparam("ids", expanding=True)))
-_UPDATE_CUSTOMER = (
-    update(_CUSTOMERS)
-    .where(_CUSTOMERS.c.id == bindparam("b_id"))
-    .values({name: bindparam(name, type_=_CUSTOMERS.c[name].type) for name in _WRITTEN})
-)
+_SEEN = "SELECT id FROM source_records WHERE id IN ({})"
+_KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE value IN ({})"
+_ACCOUNTS_BY_BLOCK = "SELECT block, id FROM accounts WHERE block IN ({})"
 
 
-def _load(connection: Connection, keys: set[IdentityKey]) -> tuple[dict[IdentityKey, str], dict[str, CustomerRecord]]:
+def _load(sql: RawSql, keys: set[IdentityKey]) -> tuple[dict[IdentityKey, str], dict[str, CustomerRecord]]:
     """The owners of ``keys`` and those customers' records: two queries for the whole batch."""
-    if not keys:
-        return {}, {}
-    rows = connection.execute(_KEYS_BY_VALUE, {"values": sorted({key.value for key in keys})})
-    owners = {IdentityKey(kind, value): owner for kind, value, owner in rows if IdentityKey(kind, value) in keys}
-    if not owners:
-        return owners, {}
-    found = connection.execute(_CUSTOMERS_BY_ID, {"ids": sorted(set(owners.values()))}).mappings()
-    customers = {row["id"]: CustomerRecord(**row) for row in found}
+    rows = sql.rows_in(_KEYS_BY_VALUE, sorted({key.value for key in keys}))
+    owners = {key: owner for kind, value, owner in rows if (key := IdentityKey(kind, value)) in keys}
+    customers = merging.records_of(sql, owners.values())
     missing = set(owners.values()) - set(customers)
     if missing:
         raise LookupError(f"identity keys point at missing customers {sorted(missing)}")
@@ -139,13 +125,15 @@ def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequen
 
     Loads every key, customer, already-stored source record and account the batch can touch
     (one query each), resolves and runs survivorship in memory, then writes customers, keys,
-    source records, accounts and leads with one executemany each. A replayed touchpoint (its
+    source records, accounts and leads with one executemany each (a changed customer's columns
+    that changed, one executemany per set of them). A replayed touchpoint (its
     source record exists) still resolves but changes, emits and opens nothing. New or renamed customers are
     then checked for duplicates through their blocking keys (:mod:`customer_master.merging`).
     """
     now = utcnow()
     connection = session.connection()
-    seen = set(connection.execute(_SEEN, {"ids": sorted({t.event_id for t in touchpoints})}).scalars())
+    sql = RawSql(connection)
+    seen = {row[0] for row in sql.rows_in(_SEEN, sorted({t.event_id for t in touchpoints}))}
     observations = []
     for touchpoint in touchpoints:
         observation = observe(touchpoint.body)
@@ -156,11 +144,12 @@ def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequen
             meta = SourceMeta(touchpoint.event_id, touchpoint.event_type, touchpoint.source, touchpoint.occurred_at)
             observation = replace(observation, record=meta)
         observations.append(observation)
-    owners, customers = _load(connection, {key for observation in observations for key in observation.keys})
+    owners, customers = _load(sql, {key for observation in observations for key in observation.keys})
+    stored = {customer_id: _values(customer, _WRITTEN) for customer_id, customer in customers.items()}
     resolver = Resolver(key_owners=owners, customers=customers, new_id=new_customer_id)
     outcomes = [resolver.resolve(observation, now=now) for observation in observations]
-    accounts = _Accounts(connection, outcomes, now=now)
-    leads: list[dict[str, object]] = []
+    accounts = _Accounts(sql, outcomes, now=now)
+    leads: list[tuple[object, ...]] = []
     for touchpoint, observation, outcome in zip(touchpoints, observations, outcomes, strict=True):
         outcome.customer.account_id = accounts.account_of(outcome.customer)
         resolver.assign_account(outcome.customer.id, outcome.customer.account_id)
@@ -168,11 +157,10 @@ def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequen
             continue  # a replay: attributed again, but it emits and opens nothing twice
         _emit(outbox, touchpoint, outcome)
         if isinstance(touchpoint.body, LeadFormSubmitted):
-            leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id, now=now))
-    _write(connection, resolver, accounts.created, now=now)
-    _write_sources(connection, touchpoints, observations, outcomes)
-    if leads:
-        connection.execute(insert(_LEADS), leads)
+            leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id))
+    _write(sql, resolver, accounts.created, stored, now=now)
+    _write_sources(sql, touchpoints, observations, outcomes)
+    sql.insert(_LEADS, ("id", "customer_id", "source_event_id", "created_at"), [(*lead, now) for lead in leads])
     renamed = {
         o.customer.id
         for o in outcomes
@@ -190,16 +178,12 @@ def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequen
 class _Accounts:
     """The accounts a batch's customers fall in: loaded in one query, new ones created in memory."""
 
-    def __init__(self, connection: Connection, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    def __init__(self, sql: RawSql, outcomes: Sequence[Outcome], *, now: datetime) -> None:
         self._now = now
         drafts = (account_draft(company=o.customer.company, region_code=o.customer.region_code) for o in outcomes)
         blocks = sorted({draft.block for draft in drafts if draft is not None})
-        self._ids: dict[str, str] = {}
-        if blocks:
-            self._ids.update(
-                (block, account) for block, account in connection.execute(_ACCOUNTS_BY_BLOCK, {"blocks": blocks})
-            )
-        self.created: list[dict[str, object]] = []
+        self._ids: dict[str, str] = dict(sql.rows_in(_ACCOUNTS_BY_BLOCK, blocks))
+        self.created: list[tuple[object, ...]] = []
 
     def account_of(self, customer: CustomerRecord) -> str:
         """The account id of a customer's company in its region ("" for a consumer or junk)."""
@@ -208,64 +192,70 @@ class _Accounts:
             return ""
         if draft.block not in self._ids:
             self._ids[draft.block] = account_id = new_account_id()
-            self.created.append(
-                {
-                    "id": account_id,
-                    "block": draft.block,
-                    "name": draft.name,
-                    "credit_code": draft.credit_code,
-                    "region_code": draft.region_code,
-                    "created_at": self._now,
-                }
-            )
+            self.created.append((account_id, draft.block, draft.name, draft.credit_code, draft.region_code, self._now))
         return self._ids[draft.block]
 
 
-def _write(connection: Connection, resolver: Resolver, accounts: list[dict[str, object]], *, now: datetime) -> None:
+def _write(
+    sql: RawSql,
+    resolver: Resolver,
+    accounts: list[tuple[object, ...]],
+    stored: dict[str, tuple[object, ...]],
+    *,
+    now: datetime,
+) -> None:
     """Insert new customers and accounts, update changed customers, bind new keys."""
-    if accounts:
-        connection.execute(insert(_ACCOUNTS), accounts)
-    if resolver.created:
-        connection.execute(insert(_CUSTOMERS), [c.as_row() for c in resolver.created.values()])
-    if resolver.changed:
-        connection.execute(_UPDATE_CUSTOMER, [_update_params(c) for c in resolver.changed.values()])
-    if resolver.new_keys:
-        connection.execute(
-            insert(_KEYS),
-            [
-                {"kind": key.kind, "value": key.value, "customer_id": owner, "created_at": now}
-                for key, owner in resolver.new_keys.items()
-            ],
-        )
+    sql.insert(_ACCOUNTS, ("id", "block", "name", "credit_code", "region_code", "created_at"), accounts)
+    sql.insert(_CUSTOMERS, RECORD_FIELDS, [_values(c, RECORD_FIELDS) for c in resolver.created.values()])
+    _update_customers(sql, resolver.changed.values(), stored)
+    sql.insert(
+        _KEYS,
+        ("kind", "value", "customer_id", "created_at"),
+        [(key.kind, key.value, owner, now) for key, owner in resolver.new_keys.items()],
+    )
+
+
+def _update_customers(sql: RawSql, changed: Iterable[CustomerRecord], stored: dict[str, tuple[object, ...]]) -> None:
+    """Write each customer's columns that differ from its stored row (one executemany per set of columns)."""
+    # An unchanged indexed column (account, update time) then costs no index write.
+    by_columns: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+    for customer in changed:
+        values = _values(customer, _WRITTEN)
+        differ = [i for i, (new, old) in enumerate(zip(values, stored[customer.id], strict=True)) if new != old]
+        if differ:
+            columns = tuple(_WRITTEN[i] for i in differ)
+            by_columns.setdefault(columns, []).append((*(values[i] for i in differ), customer.id))
+    for columns, rows in by_columns.items():
+        sql.update(_CUSTOMERS, columns, rows)
+
+
+def _values(customer: CustomerRecord, names: Sequence[str]) -> tuple[object, ...]:
+    return tuple(getattr(customer, name) for name in names)
 
 
 def _write_sources(
-    connection: Connection,
+    sql: RawSql,
     touchpoints: Sequence[Touchpoint],
     observations: Sequence[Observation],
     outcomes: Sequence[Outcome],
 ) -> None:
     """Keep what each (first-seen) touchpoint observed as its source record."""
-    rows = [
-        {
-            "id": touchpoint.event_id,
-            "customer_id": outcome.customer.id,
-            "source": touchpoint.source,
-            "type": touchpoint.event_type,
-            "observed_at": touchpoint.occurred_at,
-            "fields": {name: value for name, value in observation.profile.items() if value},
-        }
-        for touchpoint, observation, outcome in zip(touchpoints, observations, outcomes, strict=True)
-        if observation.record is not None
-    ]
-    if rows:
-        connection.execute(insert(_SOURCES), rows)
-
-
-def _update_params(customer: CustomerRecord) -> dict[str, object]:
-    params = {name: getattr(customer, name) for name in _WRITTEN}
-    params["b_id"] = customer.id
-    return params
+    sql.insert(
+        _SOURCES,
+        ("id", "customer_id", "source", "type", "observed_at", "fields"),
+        [
+            (
+                touchpoint.event_id,
+                outcome.customer.id,
+                touchpoint.source,
+                touchpoint.event_type,
+                touchpoint.occurred_at,
+                {name: value for name, value in observation.profile.items() if value},
+            )
+            for touchpoint, observation, outcome in zip(touchpoints, observations, outcomes, strict=True)
+            if observation.record is not None
+        ],
+    )
 
 
 def _emit(outbox: Outbox, touchpoint: Touchpoint, outcome: Outcome) -> None:
@@ -299,9 +289,9 @@ def _emit(outbox: Outbox, touchpoint: Touchpoint, outcome: Outcome) -> None:
 
 
 def _open_lead(
-    outbox: Outbox, touchpoint: Touchpoint, form: LeadFormSubmitted, customer_id: str, *, now: datetime
-) -> dict[str, object]:
-    """Emit lead-created for a form touchpoint; returns the lead row to insert."""
+    outbox: Outbox, touchpoint: Touchpoint, form: LeadFormSubmitted, customer_id: str
+) -> tuple[str, str, str]:
+    """Emit lead-created for a form touchpoint; returns the lead's id, customer and source event."""
     lead_id = lead_id_for(touchpoint.event_key)
     outbox.emit(
         event_type="crm.lead.created",
@@ -322,4 +312,4 @@ def _open_lead(
             phone=phone.e164 if (phone := normalise_phone(form.phone)) else "",
         ),
     )
-    return {"id": lead_id, "customer_id": customer_id, "source_event_id": touchpoint.event_id, "created_at": now}
+    return lead_id, customer_id, touchpoint.event_id

@@ -8,6 +8,7 @@ without a region takes the customer's region.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from customer_master.domain.companies import normalise_company
@@ -24,8 +25,9 @@ class AccountDraft:
     credit_code: str = ""
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def account_draft(*, company: str, region_code: str, credit_code: str = "") -> AccountDraft | None:
-    """The account block of a company name in a region; None when the name names no organisation."""
+    """The account block of a company name in a region; None when the name names no organisation (cached)."""
     name = normalise_company(company)
     if not name.core:
         return None

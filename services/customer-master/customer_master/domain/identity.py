@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from crm.events.common.v1.identity_pb2 import Identity
@@ -22,22 +23,44 @@ class IdentityKey:
 
 def identity_keys(identity: Identity, *, extra_phone: str = "", extra_email: str = "") -> list[IdentityKey]:
     """The keys a touchpoint carries, strongest first; landlines never identify a person."""
+    return list(
+        _keys(
+            identity.unionid,
+            identity.wecom_external_userid,
+            identity.openid,
+            identity.member_id,
+            (identity.phone, extra_phone),
+            (identity.email, extra_email),
+        )
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _keys(
+    unionid: str, external_userid: str, openid: str, member_id: str, phones: tuple[str, str], emails: tuple[str, str]
+) -> tuple[IdentityKey, ...]:
+    """:func:`identity_keys` of these fields; cached: a person's touchpoints carry the same ones again."""
     found: dict[str, str] = {}
-    for kind in ("unionid", "wecom_external_userid", "openid", "member_id"):
-        value = nfkc(getattr(identity, kind))
+    for kind, raw in (
+        ("unionid", unionid),
+        ("wecom_external_userid", external_userid),
+        ("openid", openid),
+        ("member_id", member_id),
+    ):
+        value = nfkc(raw)
         if value:
             found[kind] = value
-    for raw in (identity.phone, extra_phone):
+    for raw in phones:
         phone = normalise_phone(raw)
         if phone and phone.is_mobile:
             found["phone"] = phone.e164
             break
-    for raw in (identity.email, extra_email):
+    for raw in emails:
         email = normalise_email(raw)
         if email:
             found["email"] = email
             break
-    return [IdentityKey(kind, found[kind]) for kind in KEY_KINDS if kind in found]
+    return tuple(IdentityKey(kind, found[kind]) for kind in KEY_KINDS if kind in found)
 
 
 def choose_customer(matches: dict[IdentityKey, str]) -> tuple[str, str] | None:

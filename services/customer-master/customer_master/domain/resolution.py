@@ -9,7 +9,7 @@ a batch of one, so the streaming and batch paths share every rule.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +43,12 @@ class CustomerRecord:
     account_id: str = ""
     merged_into: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> CustomerRecord:
+        """A shallow copy (the state at this point; provenance is replaced, never changed in place)."""
+        twin = object.__new__(CustomerRecord)
+        twin.__dict__.update(self.__dict__)
+        return twin
 
     def as_row(self) -> dict[str, object]:
         """The record as a column → value mapping."""
@@ -80,6 +86,10 @@ class CustomerRecord:
             },
         }
         return True
+
+
+RECORD_FIELDS = tuple(f.name for f in fields(CustomerRecord))
+"""The fields of :class:`CustomerRecord`, in order: the customers table's columns."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +158,7 @@ class Resolver:
             customer.version += 1
         if touched:
             self._mark(customer)
-        return Outcome(customer=replace(customer), created=created, matched_on=matched_on, changed=changed)
+        return Outcome(customer=customer.copy(), created=created, matched_on=matched_on, changed=changed)
 
     def assign_account(self, customer_id: str, account_id: str) -> None:
         """Point a customer at its account (the service decides which, after resolving)."""
@@ -169,11 +179,12 @@ class Resolver:
             return (), False
         changed: list[str] = []
         touched = False
+        observed_at = aware(record.observed_at)
         for name, value in observation.profile.items():
             if not value:
                 continue
             before = getattr(customer, name)
-            candidate = Candidate(value, record.record_id, record.event_type, aware(record.observed_at))
+            candidate = Candidate(value, record.record_id, record.event_type, observed_at)
             if customer.offer(name, candidate, source=record.source):
                 touched = True
                 if value != before:

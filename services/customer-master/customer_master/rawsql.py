@@ -1,0 +1,117 @@
+"""Plain DBAPI statements for the resolution hot path: SQL text, tuples in and out.
+
+SQLAlchemy Core spends more time per row on parameter and result handling than SQLite spends
+storing the row. Here a row is a tuple, and only the columns whose type needs it (datetimes,
+JSON, booleans) are converted, with the dialect's own converters, so what is stored and read
+back is exactly what Core would store and read. SQL is written with ``?`` placeholders and
+runs on SQLite (``qmark``) and psycopg (``%s``); ``{}`` in a query stands for an ``IN`` list.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, Dialect, Table
+
+Row = tuple[Any, ...]
+_Converters = tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+@functools.cache
+def _binds(dialect: Dialect, columns: tuple[Column[Any], ...]) -> _Converters:
+    """(position, converter) of the columns whose Python values the driver needs converted."""
+    found = ((i, column.type.dialect_impl(dialect).bind_processor(dialect)) for i, column in enumerate(columns))
+    return tuple((i, convert) for i, convert in found if convert is not None)
+
+
+@functools.cache
+def _results(dialect: Dialect, columns: tuple[Column[Any], ...]) -> _Converters:
+    """(position, converter) of the columns whose driver values need converting to Python values."""
+    found = ((i, column.type.dialect_impl(dialect).result_processor(dialect, None)) for i, column in enumerate(columns))
+    return tuple((i, convert) for i, convert in found if convert is not None)
+
+
+def _converted(rows: Iterable[Sequence[Any]], converters: _Converters) -> list[Sequence[Any]]:
+    """``rows`` with the values at the converters' positions converted."""
+    if not converters:
+        return list(rows)
+    done: list[Sequence[Any]] = []
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        done.append(values)
+    return done
+
+
+@functools.cache
+def _text(sql: str, mark: str, size: int) -> str:
+    """``sql`` with the driver's placeholder, ``{}`` expanded to ``size`` of them."""
+    if mark != "?":
+        sql = sql.replace("?", mark)
+    return sql.replace("{}", ", ".join([mark] * size))
+
+
+def _padded(values: Sequence[Any]) -> Sequence[Any]:
+    """``values`` with the last repeated up to a power of two: the ``IN`` list means the same, and few
+    list lengths keep the statements few enough for the drivers' statement caches."""
+    size = 8
+    while size < len(values):
+        size *= 2
+    return [*values, *[values[-1]] * (size - len(values))]
+
+
+class RawSql:
+    """The DBAPI cursor of a transaction's connection, for statements written as text."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._dialect = connection.dialect
+        self._mark = "?" if self._dialect.paramstyle == "qmark" else "%s"
+        self._cursor = connection.connection.cursor()
+
+    def rows(self, sql: str, *params: Any) -> list[Row]:
+        """Run a query without an ``IN`` list."""
+        self._cursor.execute(_text(sql, self._mark, 0), params)
+        return list(self._cursor.fetchall())
+
+    def rows_in(self, sql: str, values: Sequence[Any], *params: Any) -> list[Row]:
+        """Run a query: ``params`` fill its placeholders before its ``IN ({})`` list, ``values`` that list.
+
+        No values, no query: the ``IN`` list would be empty, so no row.
+        """
+        if not values:
+            return []
+        values = _padded(values)
+        self._cursor.execute(_text(sql, self._mark, len(values)), (*params, *values))
+        return list(self._cursor.fetchall())
+
+    def select_in(self, sql: str, values: Sequence[Any], columns: Sequence[Column[Any]]) -> list[Row]:
+        """:meth:`rows_in` of a query selecting ``columns``, each value converted as Core would."""
+        rows = self.rows_in(sql, values)
+        return [tuple(row) for row in _converted(rows, _results(self._dialect, tuple(columns)))]
+
+    def insert(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert rows of Python values for ``columns`` (one executemany)."""
+        names = ", ".join(columns)
+        marks = ", ".join("?" * len(columns))
+        self._many(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", [table.c[name] for name in columns], rows)
+
+    def update(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Set ``columns`` of the rows whose ``id`` is the last value of each row (one executemany)."""
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        self._many(
+            f"UPDATE {table.name} SET {assignments} WHERE id = ?",
+            [*(table.c[name] for name in columns), table.c.id],
+            rows,
+        )
+
+    def execute(self, sql: str, *params: Any) -> None:
+        """Run one statement without an ``IN`` list."""
+        self._cursor.execute(_text(sql, self._mark, 0), params)
+
+    def _many(self, sql: str, columns: list[Column[Any]], rows: Iterable[Sequence[Any]]) -> None:
+        batch = _converted(rows, _binds(self._dialect, tuple(columns)))
+        if batch:
+            self._cursor.executemany(_text(sql, self._mark, 0), batch)
