@@ -74,6 +74,9 @@ def test_landlines_namesakes_and_conflicts_do_not_merge(a: dict[str, str], b: di
         {"name": "测试", "phone": "13812345678", "unionid": "oU"},
         {"company": "demo", "phone": "13812345678", "unionid": "oU"},
         {"phone": "13812345678", "unionid": "oU", "email": "test@example.com"},
+        {"name": "ceshi", "phone": "13812345678"},
+        {"name": "不要删", "phone": "138 1234 5678（微信同号）"},
+        {"name": "张三", "phone": "13812345678"},
     ],
 )
 def test_junk_never_merges_into_a_real_customer(junk: dict[str, str]) -> None:

@@ -33,6 +33,50 @@ def test_mobile_spellings_give_one_e164_mobile(raw: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "raw",
+    [
+        "13708879284（微信同号）",
+        "13708879284 同微信",
+        "tel:13708879284",
+        "手机：13708879284",
+        "13708879284/",
+        "电话 137-0887-9284",
+        "137 0887 9284 (微信)",
+        "Mobile: +86 137 0887 9284；",
+        "微信同号13708879284",
+    ],
+)
+def test_a_mobile_with_labels_around_it_is_that_mobile(raw: str) -> None:
+    assert classify_phone(raw).e164 == "+8613708879284"
+    assert classify_phone(raw).identifies_person
+    assert normalise_phone(raw) == normalise_phone("13708879284")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13708879284 / 13912345678",
+        "13708879284/13912345678（微信同号）",
+        "13708879284 13912345678",
+        "021-64370045 / 13708879284",
+        "1370887928（微信同号）",
+        "手机：137-0887-928",
+        "137088792845 同微信",
+        "13708879284（空号）",
+        "手机",
+    ],
+)
+def test_two_numbers_too_few_digits_or_a_remark_give_no_mobile(raw: str) -> None:
+    assert not classify_phone(raw).identifies_person
+    assert normalise_phone(raw) is None
+
+
+def test_labels_keep_a_switchboard_extension() -> None:
+    phone = classify_phone("电话：021-6437 0045转8001（同微信）")
+    assert (phone.e164, phone.kind, phone.extension) == ("+862164370045", "switchboard", "8001")
+
+
+@pytest.mark.parametrize(
     ("raw", "kind"),
     [
         ("021-64370045", "landline"),
@@ -50,7 +94,10 @@ def test_landlines_and_switchboards_never_identify_a_person(raw: str, kind: str)
     assert not phone.identifies_person
 
 
-@pytest.mark.parametrize("raw", ["13800000000", "12345678901", "13999999999", "11111111111", "138-0000-0000"])
+@pytest.mark.parametrize(
+    "raw",
+    ["13800000000", "12345678901", "13999999999", "11111111111", "138-0000-0000", "1", "123", "13800000000 同微信"],
+)
 def test_placeholder_phones_are_flagged_with_a_reason(raw: str) -> None:
     phone = classify_phone(raw)
     assert phone.kind == "placeholder"
@@ -244,6 +291,22 @@ def test_industries_map_to_gbt4754_sections(raw: str, section: str) -> None:
         ({"email": "test@example.com"}, "example.com"),
         ({"name": "xxx"}, "xxx"),
         ({"phone": "13800000000"}, "13800000000"),
+        ({"name": "ceshi"}, "ceshi"),
+        ({"name": "Ceshi01"}, "ceshi"),
+        ({"name": "tset"}, "tset"),
+        ({"name": "不要删"}, "不要删"),
+        ({"name": "勿删-王伟"}, "勿删"),
+        ({"name": "测试一下"}, "测试"),
+        ({"name": "asdf"}, "asdf"),
+        ({"name": "asdfasdf"}, "keyboard mash"),
+        ({"name": "zxcv123"}, "keyboard mash"),
+        ({"name": "张三"}, "张三"),
+        ({"name": "李四", "phone": "1"}, "李四"),
+        ({"name": "王五", "phone": "1"}, "too few digits"),
+        ({"name": "A-王五"}, "王五"),
+        ({"company": "asdf有限公司"}, "asdf"),
+        ({"company": "某某公司"}, "某某"),
+        ({"company": "Qwerty Co., Ltd."}, "qwerty"),
     ],
 )
 def test_junk_is_flagged_with_the_reason(fields: dict[str, str], needle: str) -> None:
@@ -254,7 +317,23 @@ def test_junk_is_flagged_with_the_reason(fields: dict[str, str], needle: str) ->
 
 @pytest.mark.parametrize(
     "fields",
-    [{"name": "张伟", "phone": "13812345678"}, {"company": "Latest Tech"}, {"company": "上海第六人民医院"}, {}],
+    [
+        {"name": "张伟", "phone": "13812345678"},
+        {"company": "Latest Tech"},
+        {"company": "上海第六人民医院"},
+        {},
+        {"name": "张三丰", "phone": "13708879284"},
+        {"name": "王五金"},
+        {"name": "李四光"},
+        {"name": "Yui"},
+        {"name": "Tessa"},
+        {"name": "Poi"},
+        {"name": "王伟", "phone": "13708879284（微信同号）"},
+        {"company": "王五金店"},
+        {"company": "上海华为技术有限公司"},
+        {"company": "Contest Media"},
+        {"phone": "021-64370045"},
+    ],
 )
 def test_real_records_are_not_junk(fields: dict[str, str]) -> None:
     assert junk_reasons(**fields) == ()

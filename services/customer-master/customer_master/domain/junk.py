@@ -12,6 +12,7 @@ import functools
 import re
 
 from customer_master.domain.companies import normalise_company
+from customer_master.domain.names import normalise_name
 from customer_master.domain.phones import classify_phone
 from customer_master.domain.text import simplify
 
@@ -35,6 +36,8 @@ JUNK_VALUES = frozenset(
         "asdf",
         "asd",
         "qwe",
+        "zxc",
+        "sdf",
         "qwer",
         "qwerty",
         "aaa",
@@ -46,6 +49,7 @@ JUNK_VALUES = frozenset(
         "暂无",
         "未知",
         "不详",
+        "某某",
         "null",
         "none",
         "nil",
@@ -76,8 +80,16 @@ JUNK_VALUES = frozenset(
         "foobar",
     }
 )
-# Words that mark junk anywhere in a name or company ('测试公司2', 'Demo Corp', 'test_user').
-_JUNK_WORDS = re.compile(r"测试|演示|样例|示例|(?<![a-z])(?:test|demo|dummy|fake|sample)(?![a-z])", re.IGNORECASE)
+# The textbook stand-ins for a person (John Doe): junk as a whole name only ('张三丰' is a name).
+PLACEHOLDER_PEOPLE = frozenset({"张三", "李四", "王五", "张三李四", "某人"})
+# Words that mark junk anywhere in a name or company ('测试公司2', 'Demo Corp', 'test_user', 'ceshi01', '勿删').
+_JUNK_WORDS = re.compile(
+    r"测试|演示|样例|示例|勿删|别删|不要删|不能删|请勿删|"
+    r"(?<![a-z])(?:test|tset|tets|ceshi|demo|dummy|fake|sample)(?![a-z])",
+    re.IGNORECASE,
+)
+# Rows of a keyboard: four or more neighbouring keys, left to right, are a mash ('asdf', 'zxcv', 'hjkl').
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 # Trades that contain a junk word: '上海博远软件测试有限公司' is a testing company, not a test row.
 _TRADE_WORDS = re.compile(r"软件测试|测试技术|测试设备|测试仪器|检验测试|检测测试|测试服务|测试系统|测试工程|testing")
 _JUNK_EMAIL_DOMAINS = frozenset(
@@ -90,6 +102,38 @@ def _compact(raw: str) -> str:
     return "".join(simplify(raw).lower().split())
 
 
+def is_keyboard_mash(text: str) -> bool:
+    """Whether Latin ``text`` (lower case, digits ignored) is neighbouring keys of one keyboard row, maybe repeated."""
+    letters = "".join(ch for ch in text if not ch.isdigit())
+    if len(letters) < 4 or not (letters.isascii() and letters.isalpha()):
+        return False
+    for size in range(4, len(letters) + 1):  # the shortest run that repeats into the text: 'asdfasdf' → 'asdf'
+        run = letters[:size]
+        if len(letters) % size == 0 and run * (len(letters) // size) == letters:
+            return any(run in row for row in _KEYBOARD_ROWS)
+    return False
+
+
+def _placeholder_value(field: str, text: str) -> str:
+    """Why compact ``text``, the whole of a field, is a stand-in ('asdf', 'qwe123'); "" if it is not."""
+    if text in JUNK_VALUES:
+        return f"{field} is a placeholder value {text!r}"
+    if is_keyboard_mash(text):
+        return f"{field} is a keyboard mash {text!r}"
+    return ""
+
+
+def _stand_in_reason(field: str, raw: str, text: str) -> str:
+    """Why a name ('张三', 'asdf') or company ('asdf有限公司') is a stand-in as a whole; "" if it is not."""
+    if reason := _placeholder_value(field, text):
+        return reason
+    if field == "name":
+        person = normalise_name(raw).text
+        return f"name is a placeholder person {person!r}" if person in PLACEHOLDER_PEOPLE else ""
+    core = _compact(normalise_company(raw).core) if field == "company" else ""
+    return _placeholder_value("company trade name", core) if core and core != text else ""
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def text_junk_reason(field: str, raw: str) -> str:
     """Why the text of ``field`` (a name or company) is junk; "" if it looks real or is empty.
@@ -100,8 +144,8 @@ def text_junk_reason(field: str, raw: str) -> str:
     text = _compact(raw)
     if not text:
         return ""
-    if text in JUNK_VALUES:
-        return f"{field} is a placeholder value {text!r}"
+    if reason := _stand_in_reason(field, raw, text):
+        return reason
     searched = simplify(raw)
     if field == "company":
         searched = _registered_trade_removed(searched)

@@ -27,6 +27,16 @@ class Phone:
 
 
 _PLAIN_NUMBER = re.compile(r"\+?[\d\s()\-]+")
+# Labels and remarks typed around a number ('手机：', 'tel:', '（微信同号）', '同微信'), after NFKC.
+_PHONE_LABEL = (
+    r"(?:微信同号|同微信|微信同步|同号|微信号?|wechat|weixin|wx|vx|手机号码|手机号|手机|移动电话|联系电话|电话号码"
+    r"|电话|联系方式|号码|本人|私人|常用|tel|phone|mobile|mob|cell)"
+)
+_LABEL_PUNCT = r"[\s:：,，;；/、.。|]"
+_PHONE_PREFIX = re.compile(rf"^(?:{_PHONE_LABEL}|{_LABEL_PUNCT})+", re.IGNORECASE)
+_PHONE_SUFFIX = re.compile(
+    rf"(?:\(\s*(?:{_PHONE_LABEL}|{_LABEL_PUNCT})*\s*\)|{_PHONE_LABEL}|{_LABEL_PUNCT})+$", re.IGNORECASE
+)
 _NOT_ASCII_DIGITS = re.compile(r"[^0-9]+")
 
 
@@ -90,6 +100,17 @@ def plain_mobile(text: str) -> str:
     return _plain_mobile_digits(text)
 
 
+def strip_phone_labels(text: str) -> str:
+    """'手机：137-0887-9284（微信同号）' → '137-0887-9284': known labels, remarks and separators around it dropped."""
+    return _PHONE_SUFFIX.sub("", _PHONE_PREFIX.sub("", text))
+
+
+def _unlabelled(text: str) -> str:
+    """``text`` without its labels when what is left is one plainly written number; "" otherwise."""
+    bare = strip_phone_labels(text)
+    return bare if bare != text and _PLAIN_NUMBER.fullmatch(bare) else ""
+
+
 def nfkc(text: str) -> str:
     """Unicode NFKC (full-width digits and letters to half-width), stripped."""
     return unicodedata.normalize("NFKC", text).strip()
@@ -111,15 +132,22 @@ def normalise_phone(raw: str) -> Phone | None:
     try:
         number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
-        return None
+        return _unparsed(text, parsed=False)
     if not phonenumbers.is_valid_number(number):
-        digits = digits_of(text)
-        if digits.startswith("0") and len(digits) == 12 and digits[1] == "1":
-            return normalise_phone(digits[1:])
-        return None
+        return _unparsed(text, parsed=True)
     kind = phonenumbers.number_type(number)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return Phone(e164=e164, is_mobile=kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE))
+
+
+def _unparsed(text: str, *, parsed: bool) -> Phone | None:
+    """:func:`normalise_phone` of what is no valid number as written: without its labels, or its stray trunk 0."""
+    if bare := _unlabelled(text):  # '13708879284（微信同号）': one number once its labels are gone
+        return normalise_phone(bare)
+    digits = digits_of(text)
+    if parsed and digits.startswith("0") and len(digits) == 12 and digits[1] == "1":
+        return normalise_phone(digits[1:])
+    return None
 
 
 def normalise_email(raw: str) -> str:

@@ -3,7 +3,7 @@
 :func:`customer_master.domain.normalise.normalise_phone` gives the E.164 form; this module
 adds what identity needs on top: a landline or switchboard (总机, 400/800 numbers, a number
 with an extension '转 8001') is shared by colleagues and never identifies a person alone,
-and a placeholder ('13800000000', '12345678901', '13888888888') identifies nobody.
+and a placeholder ('13800000000', '12345678901', '13888888888', '1') identifies nobody.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Literal
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from customer_master.domain.normalise import digits_of, nfkc, normalise_phone, plain_mobile
+from customer_master.domain.normalise import digits_of, nfkc, normalise_phone, plain_mobile, strip_phone_labels
 
 PhoneKind = Literal["mobile", "landline", "switchboard", "placeholder", "invalid", "empty"]
 
@@ -35,6 +35,8 @@ PLACEHOLDER_NUMBERS = frozenset(
         "10000000000",
     }
 )
+# A 'phone' of at most this many digits ('1', '123') was typed to get past a required field.
+_TOO_FEW_DIGITS = 5
 _EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _SEQUENCES = ("0123456789", "1234567890", "9876543210")
 _ASCENDING, _ASCENDING_FROM_1, _DESCENDING = (sequence * 2 for sequence in _SEQUENCES)
@@ -67,6 +69,11 @@ def placeholder_reason(digits: str) -> str:
     if size >= 8 and (digits in _ASCENDING or digits in _ASCENDING_FROM_1 or digits in _DESCENDING):
         return "phone of consecutive digits"
     return ""
+
+
+def short_reason(digits: str) -> str:
+    """Why digits too few for any number ('1', '123') are a placeholder; "" if there are none or enough."""
+    return f"phone of too few digits {digits}" if 0 < len(digits) <= _TOO_FEW_DIGITS else ""
 
 
 def _national_digits(text: str) -> str:
@@ -114,10 +121,12 @@ def classify_phone(raw: str) -> PhoneClass:
 
 def _classify(text: str) -> PhoneClass:
     """:func:`classify_phone` of a non-empty NFKC'd, stripped text, the general way (a full parse)."""
+    text = strip_phone_labels(text) or text  # '电话：021-6437 0045转8001（同微信）': the number and extension
     extension = ""
     if match := _EXTENSION.search(text):
         extension, text = match.group(1), text[: match.start()]
-    reason = placeholder_reason(_national_digits(text))
+    national = _national_digits(text)
+    reason = placeholder_reason(national) or short_reason(national)
     phone = normalise_phone(text)
     if reason:
         return PhoneClass(phone.e164 if phone else "", "placeholder", extension, reason)
