@@ -149,3 +149,56 @@ def test_organisations_the_matcher_only_doubts_become_account_suggestions() -> N
     assert len({a.account_id for a in result.assignments}) == 3
     pairs = [(s.kind, s.record_ids) for s in result.suggestions]
     assert pairs == [("account", ("h1", "h2")), ("account", ("h1", "h3"))]
+
+
+def test_every_record_of_a_customer_carries_the_customers_account() -> None:
+    # One person (one unionid): two records at one company, one at another (a job change) and
+    # a nickname record naming no company; plus a junk row. Each real record carries the account
+    # most of the customer's records name; the junk row none.
+    records = [
+        SourceRecord("c1", name="陈静", unionid="oC1", company="杭州网易科技有限公司", region="杭州"),
+        SourceRecord("c2", name="陈静", unionid="oC1", phone="13512345678", company="网易科技（杭州）有限公司"),
+        SourceRecord("c3", name="陈静", unionid="oC1", company="北京字节跳动网络技术有限公司"),
+        SourceRecord("c4", name="静静", unionid="oC1", phone="135 1234 5678"),
+        SourceRecord("c5", name="测试", phone="13800000000", company="测试公司"),
+    ]
+    out = _by_id(records)
+    assert out["c1"][0] == out["c2"][0] == out["c3"][0] == out["c4"][0]
+    assert out["c1"][1] == out["c2"][1] == out["c3"][1] == out["c4"][1] == account_id_for("c1")
+    assert out["c5"][2] and out["c5"][1] is None
+
+
+def test_a_name_without_region_joins_the_one_region_it_is_found_in() -> None:
+    # Different people, no shared identifier: '博远科技' named in Shanghai only, so the records
+    # without a region in the name are that account.
+    records = [
+        SourceRecord("g1", name="张伟", phone="13812345678", company="上海博远科技有限公司"),
+        SourceRecord("g2", name="李娜", phone="13912345678", company="博远科技有限公司"),
+        SourceRecord("g3", name="王芳", phone="13712345678", company="博远科技", region="北京"),
+    ]
+    out = _by_id(records)
+    assert out["g1"][1] == out["g2"][1] == out["g3"][1] == account_id_for("g1")
+
+
+def test_branches_in_several_regions_stay_apart_and_a_bare_name_joins_only_the_one_it_fits() -> None:
+    records = [
+        SourceRecord("b1", name="张伟", phone="13812345678", company="博远科技（上海）有限公司"),
+        SourceRecord("b2", name="李娜", phone="13912345678", company="博远科技（北京）有限公司"),
+        SourceRecord("b3", name="王芳", phone="13712345678", company="博远科技有限公司"),
+        SourceRecord("b4", name="赵敏", phone="13612345678", company="博远科技有限公司", region="北京"),
+    ]
+    out = _by_id(records)
+    assert len({out["b1"][1], out["b2"][1], out["b3"][1]}) == 3
+    assert out["b4"][1] == out["b2"][1]
+
+
+def test_a_name_found_in_no_region_is_one_account_per_record_region() -> None:
+    records = [
+        SourceRecord("d1", name="张伟", phone="13812345678", company="博远科技有限公司", region="上海"),
+        SourceRecord("d2", name="李娜", phone="13912345678", company="博远科技有限公司", region="沪"),
+        SourceRecord("d3", name="王芳", phone="13712345678", company="博远科技有限公司", region="北京"),
+        SourceRecord("d4", name="赵敏", phone="13612345678", company="博远科技有限公司"),
+    ]
+    out = _by_id(records)
+    assert out["d1"][1] == out["d2"][1] == account_id_for("d1")
+    assert len({out["d1"][1], out["d3"][1], out["d4"][1]}) == 3

@@ -22,6 +22,8 @@ Pure (no I/O), so ``crm dedupe`` and, later, the streaming side share it. The st
 6. accounts only: clusters that records of one customer name are joined when their names
    agree given that customer (a pinyin rendering, a typo, the region left out) — a person
    works for one organisation; another region, branch or name (a job change) stays apart;
+   and records of one company name are one account per region (:meth:`_Clusterer.join_regions`:
+   a name without a region joins the one region it is found in, branches stay apart);
 7. ``review`` pairs that end in different clusters become :class:`Suggestion` s, one per pair
    of clusters (the strongest), with the evidence;
 8. ids are derived from the smallest ``record_id`` of each cluster, so reruns and reordered
@@ -73,6 +75,7 @@ from customer_master.domain.matching import (
     score_flat,
     unflatten,
 )
+from customer_master.domain.regions import region_compatible
 
 FIELDS: tuple[str, ...] = (
     "record_id",
@@ -511,6 +514,76 @@ class _Clusterer:
                         if decide(value) == "auto_merge":
                             self.found.union(a, b)
 
+    def join_regions(self) -> None:
+        """Join the records of one company name (core and branch, credit codes permitting) into its account.
+
+        Records whose name carries a region are one account per region (a province beside its one
+        city counts as that city). A name without a region joins that account when the name is found
+        in exactly one region; when found in several (branches), it joins the one its record's region
+        fits, if exactly one fits, else stays apart. A name found in no region at all is one account
+        per record region (as :mod:`~customer_master.domain.accounts` keys accounts), and a record
+        without any region joins it when there is exactly one.
+        """
+        signatures, find, union = self.signatures, self.found.find, self.found.union
+        by_name: dict[str, list[int]] = defaultdict(list)
+        for position, signature in enumerate(signatures):
+            key = signature[COMPANY_KEY]
+            if key and not signature[JUNK]:
+                by_name[key.partition("|")[2]].append(position)
+
+        def join(positions: Sequence[int]) -> None:
+            head = positions[0]
+            self.whole[head] = True  # identical records of one name in one region: one account
+            for position in positions[1:]:
+                if find(position) != find(head):
+                    union(head, position)
+
+        for positions in by_name.values():
+            if len(positions) > 1 or len(self.groups[positions[0]]) > 1:
+                for members in _one_name_accounts(signatures, positions):
+                    join(members)
+
+
+def _one_name_accounts(signatures: Sequence[FlatRecord], positions: list[int]) -> list[list[int]]:
+    """The groups of ``positions`` (signatures of one name) that are one account each, as ``join_regions`` says."""
+    if len({signatures[p][CREDIT_CODE] for p in positions} - {""}) > 1:
+        return []  # two registered entities under one name: leave it to the matcher
+    named: dict[str, list[int]] = defaultdict(list)
+    unnamed: dict[str, list[int]] = defaultdict(list)
+    for position in positions:
+        signature = signatures[position]
+        if signature[COMPANY_REGION]:
+            named[signature[COMPANY_REGION]].append(position)
+        else:
+            unnamed[signature[REGION]].append(position)
+    placed = [members for _, members in _fold_provinces(named)]
+    if len(placed) == 1:
+        return [placed[0] + [p for members in unnamed.values() for p in members]]
+    if placed:
+        codes = [code for code, _ in _fold_provinces(named)]
+        groups = list(placed)
+        for region, members in unnamed.items():
+            fits = [i for i, code in enumerate(codes) if region and region_compatible(code, region)]
+            if len(fits) == 1:
+                groups.append(placed[fits[0]][:1] + members)
+        return groups
+    regional = [members for _, members in _fold_provinces({r: m for r, m in unnamed.items() if r})]
+    if len(regional) == 1 and "" in unnamed:
+        return [regional[0] + unnamed[""]]
+    return regional
+
+
+def _fold_provinces(regions: dict[str, list[int]]) -> list[tuple[str, list[int]]]:
+    """``regions`` (code → positions) with a province's positions moved to its one city, when it has one
+    ('陕西' and '西安' can be one place; '陕西' beside '西安' and '宝鸡' cannot be placed)."""
+    folded = dict(regions)
+    for code in regions:
+        if code.endswith("0000"):
+            cities = [other for other in regions if other != code and other[:2] == code[:2]]
+            if len(cities) == 1:
+                folded[cities[0]] = folded[cities[0]] + folded.pop(code)
+    return sorted(folded.items())
+
 
 def _cluster(
     kind: Kind,
@@ -587,6 +660,7 @@ def resolve_flat(
         accounts.adopt(compared())
         if progress is not None and accounts.blocks:
             progress("account blocks", accounts.blocks, accounts.blocks)
+    accounts.join_regions()
     # Clusters one customer names are joined in input order.
     accounts.join_within({i: customer_of[i] for i in account_forms})
     account_clusters = accounts.result(account_id_for)
