@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from crm_cli.stack import create_topics, free_port, start_broker
+from crm_cli.stack import create_topics, running_broker
 
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Tansu broker for the whole session; yields its bootstrap address."""
-    port = free_port()
-    process: subprocess.Popen[bytes] = start_broker(port=port, log_path=tmp_path_factory.mktemp("broker") / "tansu.log")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_broker(log_path=tmp_path_factory.mktemp("broker") / "tansu.log") as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture

@@ -13,26 +13,23 @@ again after a kill carries the same event id, which consumers' ledgers absorb.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 from crm.events.lead.v1.lead_pb2 import LeadCreated, LeadSlaBreached
-from crm_cli.stack import create_topics, free_port
+from crm_cli.stack import create_topics
 from crm_contracts import load_registry
 from crmkit.cloudevents import PROTOBUF, decode, encode_data, encode_headers
 from lead_router.domain.sla import TimerKind
 from lead_router.settings import DEFAULT_ROUTING
+from service_process import ServiceProcess, high_watermarks, start_group_at, wait_until
 from sqlalchemy import create_engine, text
 
 pytestmark = [pytest.mark.kafka]
@@ -43,66 +40,6 @@ LEADS = 1500
 RATE = 100.0
 NOT_VIEWED = TimerKind.NOT_VIEWED.value
 REGIONS = ["310000", "320500", "110000", "440300", "510100"]  # the last pools (no rule)
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    """Poll until ``condition`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not in {timeout:.0f}s: {what}")
-        time.sleep(0.05)
-
-
-class Router:
-    """``python -m lead_router`` as a subprocess on a fixed database, restartable."""
-
-    def __init__(self, *, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        """Start a new process (a fresh HTTP port each time) and wait until /health is ok."""
-        port = free_port()
-        env = {**self.env, "CRM_HTTP_PORT": str(port)}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "lead_router"], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        self.starts += 1
-        process = self.process
-
-        def healthy() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"lead-router exited with {process.returncode}:\n{self.log_tail()}")
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(healthy, timeout=60, what="lead-router healthy")
-
-    def kill(self) -> None:
-        """SIGKILL: no graceful stop, no final commit, no relay drain."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        """SIGTERM, then wait."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def log_tail(self) -> str:
-        """The last lines of the service log."""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
 
 
 def produce_leads(broker: str, leads: list[LeadCreated], *, rate: float) -> None:
@@ -126,28 +63,9 @@ def produce_leads(broker: str, leads: list[LeadCreated], *, rate: float) -> None
     producer.flush(30)
 
 
-def high_watermarks(broker: str) -> dict[int, int]:
-    """Partition → end offset of the lead topic now."""
-    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"w-{uuid.uuid4()}"})
-    try:
-        partitions = load_registry().topic(TOPIC).partitions
-        return {p: consumer.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=10)[1] for p in range(partitions)}
-    finally:
-        consumer.close()
-
-
-def start_group_at(broker: str, group: str, offsets: dict[int, int]) -> None:
-    """Commit ``offsets`` for ``group`` on the lead topic, so its first member starts there."""
-    consumer = Consumer({"bootstrap.servers": broker, "group.id": group, "enable.auto.commit": False})
-    try:
-        consumer.commit(offsets=[TopicPartition(TOPIC, p, o) for p, o in offsets.items()], asynchronous=False)
-    finally:
-        consumer.close()
-
-
 def breaches_since(broker: str, start: dict[int, int], lead_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
     """Our leads' ``sla_breached`` records from ``start`` to the current end: lead → [(event id, correlation id)]."""
-    end = high_watermarks(broker)
+    end = high_watermarks(broker, TOPIC)
     registry = load_registry()
     consumer = Consumer({"bootstrap.servers": broker, "group.id": f"r-{uuid.uuid4()}", "enable.auto.commit": False})
     consumer.assign([TopicPartition(TOPIC, p, offset) for p, offset in start.items()])
@@ -178,7 +96,7 @@ def breaches_since(broker: str, start: dict[int, int], lead_ids: set[str]) -> di
 
 
 @pytest.fixture
-def router(broker: str, sqlite_url: str, tmp_path: Path) -> Iterator[Router]:
+def router(broker: str, sqlite_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
     """lead-router settings for the session broker: 2 s ``not_viewed`` SLA, timers looked for every 0.1 s."""
     create_topics(broker)  # every registry topic (kept if another test made them)
     rules = yaml.safe_load(DEFAULT_ROUTING.read_text(encoding="utf-8"))
@@ -197,14 +115,16 @@ def router(broker: str, sqlite_url: str, tmp_path: Path) -> Iterator[Router]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    process = Router(env=env, log_path=tmp_path / "lead-router.log")
+    process = ServiceProcess("lead_router", env=env, log_path=tmp_path / "lead-router.log")
     try:
         yield process
     finally:
         process.stop()
 
 
-def test_restart_mid_stream_neither_loses_nor_repeats_a_timer(broker: str, sqlite_url: str, router: Router) -> None:
+def test_restart_mid_stream_neither_loses_nor_repeats_a_timer(
+    broker: str, sqlite_url: str, router: ServiceProcess
+) -> None:
     leads = [
         LeadCreated(
             lead_id=f"lead-{uuid.uuid4().hex}",
@@ -223,8 +143,8 @@ def test_restart_mid_stream_neither_loses_nor_repeats_a_timer(broker: str, sqlit
     def fired() -> int:
         return count("SELECT count(*) FROM sla_timers WHERE fired_at IS NOT NULL")
 
-    start = high_watermarks(broker)
-    start_group_at(broker, "lead-router", start)  # leads other tests left on the session broker are not ours
+    start = high_watermarks(broker, TOPIC)
+    start_group_at(broker, "lead-router", TOPIC, start)  # leads other tests left on the session broker are not ours
     router.start()
     producer = threading.Thread(target=produce_leads, args=(broker, leads), kwargs={"rate": RATE}, daemon=True)
     producer.start()

@@ -28,20 +28,16 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from behavior_scoring.domain.instants import to_instant
 from behavior_scoring.domain.ruleset import DEFAULT_TIER
@@ -51,9 +47,9 @@ from behavior_scoring.mapping import resolved_for
 from behavior_scoring.replay import replay_lines
 from confluent_kafka import Consumer, Producer, TopicPartition
 from crm.events.scoring.v1.scoring_pb2 import ScoreChanged
-from crm_cli.stack import create_topics, free_port, start_broker
-from crm_contracts import load_registry
+from crm_cli.stack import create_topics, running_broker
 from crmkit.cloudevents import PROTOBUF, encode_data, encode_headers, new_event_id
+from service_process import ServiceProcess, high_watermarks, wait_until
 from sqlalchemy import Engine, create_engine, text
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -80,15 +76,6 @@ TYPE_OF = {
 """Engine event type → the touchpoint type behavior-scoring counts it as."""
 
 Record = dict[str, Any]
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    """Poll until ``condition`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not in {timeout:.0f}s: {what}")
-        time.sleep(0.05)
 
 
 def stream(run: str, base: datetime) -> list[Record]:
@@ -172,80 +159,11 @@ class Feed:
         producer.flush(30)
 
 
-class Scoring:
-    """``python -m behavior_scoring`` as a subprocess on a fixed database, restartable."""
-
-    def __init__(self, *, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = 0
-        self.starts = 0
-
-    def start(self) -> None:
-        """Start a new process (a fresh HTTP port each time) and wait until /health is ok (partitions assigned)."""
-        port = self.port = free_port()
-        env = {**self.env, "CRM_HTTP_PORT": str(port)}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "behavior_scoring"], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        self.starts += 1
-        process = self.process
-
-        def healthy() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"behavior-scoring exited with {process.returncode}:\n{self.log_tail()}")
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(healthy, timeout=60, what="behavior-scoring healthy")
-
-    def duplicates(self) -> int:
-        """Events this process's consumer found in the ledger already (redelivered) and skipped."""
-        body = httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=5).json()
-        return sum(int(part.get("duplicates", 0)) for part in body["components"])
-
-    def kill(self) -> None:
-        """SIGKILL: no graceful stop, no final commit, no relay drain."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        """SIGTERM, then wait."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def log_tail(self) -> str:
-        """The last lines of the service log."""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
-
-
-def high_watermarks(broker: str, topic: str) -> dict[int, int]:
-    """Partition → end offset of ``topic`` now."""
-    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"w-{uuid.uuid4()}"})
-    try:
-        partitions = load_registry().topic(topic).partitions
-        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions)}
-    finally:
-        consumer.close()
-
-
-def start_group_at(broker: str, offsets: dict[int, int]) -> None:
-    """Commit ``offsets`` for behavior-scoring's group on its input topic, so its first member starts there."""
-    consumer = Consumer({"bootstrap.servers": broker, "group.id": GROUP, "enable.auto.commit": False})
-    try:
-        consumer.commit(offsets=[TopicPartition(IN_TOPIC, p, o) for p, o in offsets.items()], asynchronous=False)
-    finally:
-        consumer.close()
+def skipped_as_duplicates(service: ServiceProcess) -> int:
+    """Events the running process's consumer found in the ledger already (redelivered) and skipped."""
+    components = service.health()["components"]
+    assert isinstance(components, list)
+    return sum(int(part.get("duplicates", 0)) for part in components)
 
 
 def last_changes(broker: str, start: dict[int, int], prefix: str) -> dict[str, ScoreChanged]:
@@ -276,18 +194,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A broker of this module's own: behavior-scoring's topics and group are fixed names, and
     other tests' services (their relays may still be draining) publish customer events on the
     session broker's ``crm.customer.v1`` while this test counts every event its service applied."""
-    port = free_port()
-    process = start_broker(port=port, log_path=tmp_path_factory.mktemp("scoring-restart-broker") / "tansu.log")
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_broker(log_path=tmp_path_factory.mktemp("scoring-restart-broker") / "tansu.log") as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture
-def scoring(broker: str, sqlite_url: str, tmp_path: Path) -> Iterator[Scoring]:
-    """behavior-scoring's settings for the session broker, its own SQLite file, default rules."""
+def scoring(broker: str, sqlite_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+    """behavior-scoring's settings for this module's broker, its own SQLite file, default rules."""
     create_topics(broker)  # every registry topic (kept if another test made them)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
     env.update(
@@ -300,7 +213,7 @@ def scoring(broker: str, sqlite_url: str, tmp_path: Path) -> Iterator[Scoring]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    process = Scoring(env=env, log_path=tmp_path / "behavior-scoring.log")
+    process = ServiceProcess("behavior_scoring", env=env, log_path=tmp_path / "behavior-scoring.log")
     try:
         yield process
     finally:
@@ -308,7 +221,7 @@ def scoring(broker: str, sqlite_url: str, tmp_path: Path) -> Iterator[Scoring]:
 
 
 def test_sigkill_mid_stream_loses_no_event_and_applies_none_twice(
-    broker: str, sqlite_url: str, scoring: Scoring
+    broker: str, sqlite_url: str, scoring: ServiceProcess
 ) -> None:
     run = uuid.uuid4().hex[:8]
     prefix = f"cus-{run}-"
@@ -322,9 +235,7 @@ def test_sigkill_mid_stream_loses_no_event_and_applies_none_twice(
             found = connection.execute(text("SELECT coalesce(sum(count), 0) FROM scoring_behaviour_counts"))
             return int(found.scalar_one())
 
-    start_in = high_watermarks(broker, IN_TOPIC)
     start_out = high_watermarks(broker, OUT_TOPIC)
-    start_group_at(broker, start_in)  # customer events other tests left on the session broker are not ours
     scoring.start()
     feed.thread.start()
     kills: list[tuple[int, int]] = []  # (applied, sent) at each SIGKILL
@@ -337,7 +248,7 @@ def test_sigkill_mid_stream_loses_no_event_and_applies_none_twice(
                 return applied() >= target
 
             wait_until(reached, timeout=60, what=f"{target} events applied")
-            redelivered += scoring.duplicates() if kills else 0
+            redelivered += skipped_as_duplicates(scoring) if kills else 0
             scoring.kill()
             kills.append((applied(), feed.sent))
             scoring.start()
@@ -345,7 +256,7 @@ def test_sigkill_mid_stream_loses_no_event_and_applies_none_twice(
         assert not feed.thread.is_alive()
         wait_until(lambda: applied() >= total, timeout=60, what="every event applied")
         time.sleep(0.5)  # a redelivery applied twice would show now
-        redelivered += scoring.duplicates()
+        redelivered += skipped_as_duplicates(scoring)
     finally:
         scoring.stop()  # graceful: the relay drains the outbox
     at = datetime.now(UTC)

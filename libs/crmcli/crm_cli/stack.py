@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +87,18 @@ def start_broker(*, port: int, log_path: Path) -> subprocess.Popen[bytes]:
         )
     wait_for_port(port, timeout=20)
     return process
+
+
+@contextlib.contextmanager
+def running_broker(*, log_path: Path) -> Iterator[str]:
+    """A Tansu broker on a free port for the ``with`` block; yields its bootstrap address."""
+    port = free_port()
+    process = start_broker(port=port, log_path=log_path)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def create_topics(bootstrap: str, topics: Mapping[str, int] | None = None) -> None:
