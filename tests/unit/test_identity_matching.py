@@ -36,6 +36,15 @@ def test_thresholds_follow_the_seed() -> None:
         ({"phone": "13812345678"}, {"phone": "138 1234 5678"}),
         ({"phone": "13812345678", "name": "周先生"}, {"phone": "13812345678", "name": "周杰"}),
         ({"phone": "13812345678", "name": "吴丽"}, {"phone": "13812345678", "name": "吴莉"}),
+        # Pet names say nothing against a real name; a short trade name fits the full one.
+        ({"phone": "13812345678", "name": "林慧燕"}, {"phone": "13812345678", "name": "燕燕"}),
+        ({"phone": "13812345678", "name": "郑成"}, {"phone": "13812345678", "name": "小成"}),
+        (
+            {"phone": "13812345678", "name": "许先生", "company": "泰恒咨询有限责任公司"},
+            {"phone": "13812345678", "name": "海海", "company": "泰恒"},
+        ),
+        # The same clear full name at the same organisation, nothing contradicting.
+        ({"name": "陈诗怡", "company": "郑州市优佳纺织股份有限公司"}, {"name": "陈诗怡", "company": "郑州优佳纺织"}),
     ],
 )
 def test_strong_keys_with_agreement_merge_automatically(a: dict[str, str], b: dict[str, str]) -> None:
@@ -47,6 +56,13 @@ def test_strong_keys_with_agreement_merge_automatically(a: dict[str, str], b: di
     [
         ({"email": "li.na@acme.cn"}, {"email": "Li.Na@acme.cn"}),
         ({"phone": "13812345678", "name": "王先生"}, {"phone": "13812345678", "name": "周杰"}),
+        # One of the most frequent names at one (large) organisation: maybe two colleagues.
+        ({"name": "张伟", "company": "华为技术有限公司"}, {"name": "张伟", "company": "华为技术有限公司"}),
+        # A clear name at one organisation, but two different mobiles: namesake colleagues?
+        (
+            {"name": "陈诗怡", "company": "优佳纺织有限公司", "phone": "13812345678"},
+            {"name": "陈诗怡", "company": "优佳纺织有限公司", "phone": "13987654321"},
+        ),
     ],
 )
 def test_an_email_alone_or_a_mobile_with_another_surname_goes_to_review(a: dict[str, str], b: dict[str, str]) -> None:
@@ -58,7 +74,6 @@ def test_an_email_alone_or_a_mobile_with_another_surname_goes_to_review(a: dict[
     [
         ({"phone": "021-64370045", "name": "张伟"}, {"phone": "021 6437 0045", "name": "张伟"}),
         ({"phone": "021-64370045转8001"}, {"phone": "021-64370045转8001"}),
-        ({"name": "张伟", "company": "华为技术有限公司"}, {"name": "张伟", "company": "华为技术有限公司"}),
         ({"unionid": "oA", "phone": "13812345678"}, {"unionid": "oB", "phone": "13812345678"}),
         ({"phone": "13812345678", "name": "张伟"}, {"phone": "13812345678", "name": "李娜"}),
         ({"name": "周先生"}, {"name": "周先生"}),

@@ -175,7 +175,7 @@ def test_placeholders_are_a_surname_not_a_name(raw: str, surname: str) -> None:
     assert not name.identifies
 
 
-@pytest.mark.parametrize("raw", ["阳光男孩", "Lily", "🌸🌸"])
+@pytest.mark.parametrize("raw", ["阳光男孩", "Lily", "🌸🌸", "燕燕", "小成", "阿强"])
 def test_nicknames_do_not_identify(raw: str) -> None:
     assert not normalise_name(raw).identifies
 

@@ -58,6 +58,8 @@ from customer_master.domain.matching import (
     LANDLINE,
     LEGAL_FORM,
     MOBILE,
+    NAME,
+    NAME_KIND,
     PRIOR,
     REGION,
     UNIONID,
@@ -268,6 +270,8 @@ def customer_block_keys(record: MatchRecord) -> tuple[str, ...]:
         keys.append("m:" + record.mobile)
     if record.email:
         keys.append("e:" + record.email)
+    if record.name.kind == "full" and record.company.key:
+        keys.append(f"n:{record.name.text}|{record.company.key}")
     return tuple(keys)
 
 
@@ -336,9 +340,18 @@ class RunAside(Protocol):
     def __call__(self, work: Callable[[], _T], /) -> Callable[[], _T]: ...
 
 
-# The flat fields each kind is blocked on (see customer_block_keys, account_block_keys).
-_CUSTOMER_KEYS = (UNIONID, WECOM, MOBILE, EMAIL)
-_ACCOUNT_KEYS = (CREDIT_CODE, COMPANY_KEY)
+def _name_at_company(signature: FlatRecord) -> str:
+    """The block of a clear full name at one organisation ('张蕾|610100|恩远科技'); "" if either is missing."""
+    if signature[NAME_KIND] != "full" or not signature[COMPANY_KEY]:
+        return ""
+    return f"{signature[NAME]}|{signature[COMPANY_KEY]}"
+
+
+# What each kind is blocked on (see customer_block_keys, account_block_keys): flat fields, or
+# a function of the flat record for a composite key.
+BlockKey = int | Callable[[FlatRecord], str]
+_CUSTOMER_KEYS: tuple[BlockKey, ...] = (UNIONID, WECOM, MOBILE, EMAIL, _name_at_company)
+_ACCOUNT_KEYS: tuple[BlockKey, ...] = (CREDIT_CODE, COMPANY_KEY)
 
 
 class _Clusterer:
@@ -406,13 +419,13 @@ class _Clusterer:
             others = group_b[1:] if a == b else group_b[:1]
             self.review.extend((match.score, group_a[0], other, match.evidence) for other in others)
 
-    def _blocks(self, fields: Sequence[int]) -> list[list[int]]:
+    def _blocks(self, fields: Sequence[BlockKey]) -> list[list[int]]:
         """The blocks of two or more signatures, each sorted, in sorted order (the order they are compared in)."""
         multi: list[list[int]] = []
-        for field_index in fields:
+        for key in fields:
             blocks: dict[str, list[int]] = {}
             for position, signature in enumerate(self.signatures):
-                value = signature[field_index]
+                value = key(signature) if callable(key) else signature[key]
                 if value:
                     block = blocks.get(value)  # type: ignore[arg-type]  # the key fields are str
                     if block is None:
@@ -423,7 +436,7 @@ class _Clusterer:
         multi.sort()
         return multi
 
-    def compare(self, fields: Sequence[int], progress: Progress | None) -> None:
+    def compare(self, fields: Sequence[BlockKey], progress: Progress | None) -> None:
         """Every pair of signatures sharing a block (a window of a wide block), and each signature with itself."""
         for position, group in enumerate(self.groups):
             if len(group) > 1:
@@ -590,7 +603,7 @@ def _cluster(
     forms: FlatForms,
     record_ids: Sequence[str],
     members: Sequence[int],
-    fields: Sequence[int],
+    fields: Sequence[BlockKey],
     make_id: Callable[[str], str],
     progress: Progress | None,
     owners: Mapping[int, str] | None = None,

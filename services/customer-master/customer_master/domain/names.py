@@ -3,6 +3,7 @@
 WeChat nicknames and WeCom remarks decorate names: '🌸张伟🌸', 'A-张伟-销售部',
 '张伟（华东区）', 'AAA张伟'. Reps type placeholders: '周先生', '王女士', '张总', '老李' —
 a surname and a form of address, which is not a name and must never tie two people.
+Pet names ('燕燕', '小成', '阿强') say nothing about the surname: they are nicknames.
 
 :func:`normalise_name` returns a :class:`PersonName` whose ``kind`` says what it is:
 ``full`` (a Han surname and one or two more characters, or two Latin words), ``placeholder``
@@ -59,6 +60,107 @@ SURNAMES: frozenset[str] = frozenset(
         "钟离",
     )
 )
+# The most frequent full names in the mainland (公安部《全国姓名报告》 lists): thousands of people
+# carry each, so two records of one at the same large organisation may well be two colleagues.
+COMMON_FULL_NAMES: frozenset[str] = frozenset(
+    [
+        "张伟",
+        "王伟",
+        "王芳",
+        "李伟",
+        "李娜",
+        "张敏",
+        "李静",
+        "王静",
+        "刘伟",
+        "王秀英",
+        "张丽",
+        "李秀英",
+        "王丽",
+        "张静",
+        "张秀英",
+        "李强",
+        "王敏",
+        "李敏",
+        "王磊",
+        "刘洋",
+        "王艳",
+        "王勇",
+        "李军",
+        "张勇",
+        "李杰",
+        "张杰",
+        "张磊",
+        "王强",
+        "李娟",
+        "王军",
+        "张艳",
+        "张涛",
+        "王涛",
+        "李艳",
+        "王超",
+        "李明",
+        "李勇",
+        "王娟",
+        "刘杰",
+        "刘敏",
+        "李霞",
+        "李丽",
+        "张军",
+        "王杰",
+        "张强",
+        "王秀兰",
+        "王刚",
+        "王平",
+        "刘芳",
+        "张燕",
+        "刘艳",
+        "刘军",
+        "李平",
+        "王辉",
+        "王燕",
+        "陈静",
+        "刘勇",
+        "李玲",
+        "李桂英",
+        "王丹",
+        "李刚",
+        "李丹",
+        "李萍",
+        "王鹏",
+        "刘涛",
+        "陈伟",
+        "张华",
+        "刘静",
+        "李涛",
+        "王桂英",
+        "张秀兰",
+        "李红",
+        "李超",
+        "刘丽",
+        "张桂英",
+        "王玉兰",
+        "李燕",
+        "张鹏",
+        "李秀兰",
+        "张超",
+        "王霞",
+        "张玲",
+        "陈杰",
+        "李辉",
+        "张婷",
+        "杨勇",
+        "王婷",
+        "杨静",
+        "李鹏",
+        "刘强",
+        "陈燕",
+        "陈勇",
+        "杨伟",
+        "刘磊",
+        "张明",
+    ]
+)
 _COMPOUND = sorted((s for s in SURNAMES if len(s) > 1), key=len, reverse=True)
 _COMPOUND_LENGTHS = sorted({len(s) for s in _COMPOUND}, reverse=True)
 _COMPOUND_SET = frozenset(_COMPOUND)
@@ -106,7 +208,10 @@ _TITLES = (
 )
 _TITLE_RE = "|".join(sorted(map(re.escape, _TITLES), key=len, reverse=True))
 _PLACEHOLDER_RE = re.compile(rf"^(?P<surname>\w{{1,2}}?)(?:{_TITLE_RE})$")
-_FAMILIAR_RE = re.compile(r"^(?:老|小|阿)(?P<surname>\w{1,2})$")
+# '老李' names a surname; '小成' / '阿强' are as often a given name as a surname, so they are
+# nicknames (no surname claim), as is a doubled character ('燕燕', '国国': 叠字 pet names).
+_FAMILIAR_RE = re.compile(r"^老(?P<surname>\w{1,2})$")
+_DIMINUTIVE_RE = re.compile(r"^(?:小|阿)\w{1,2}$")
 # Decorations: bracketed remarks, sort markers ('A', 'AAA', 'a01'), separators.
 _BRACKETED = re.compile(r"\([^()]*\)")
 _SEPARATORS = re.compile(r"[-_|/\\~@#、,，。.!！?？:：;；+*=—–丨]+")
@@ -145,6 +250,8 @@ def _placeholder(token: str) -> str:
 
 
 def _is_full_han(token: str) -> bool:
+    if _DIMINUTIVE_RE.match(token) or (len(token) == 2 and token[0] == token[1]):
+        return False
     surname = surname_of(token)
     return bool(surname) and all(is_han(ch) for ch in token) and 1 <= len(token) - len(surname) <= 2
 
