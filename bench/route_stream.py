@@ -31,8 +31,28 @@ The machine is shared: per 5 s the bench prints the cores of the broker, lead-ro
 every other process, and the p99 of the leads created in the windows where the others used
 < 0.15 cores. The last line is the issue-4 verdict for the whole steady phase.
 
+Broker-shape options (issue 4: Tansu lists every stored batch of a partition on each fetch that
+returns data from it, and never deletes any — see bench/broker_topics.py):
+
+* ``--lead-partitions N`` creates ``crm.lead.v1`` with N partitions instead of as
+  ``crm_cli.stack.create_topics`` does (1 on the embedded broker since 2026-12-06, see
+  ``crm_cli.stack.EMBEDDED_PARTITIONS``; 6 in the registry). Each produce call makes one record
+  batch per partition it touches, so fewer partitions means fewer, bigger batches.
+* ``--census`` counts, after the run, the record batches the broker stores per topic and
+  partition, split by the first record's ``ce_type`` (raw Fetch v4 via bench/broker_topics.py).
+
+Measured 2026-12-06 (2 vCPU, quiet), 20k burst then 500 leads/s for 120 s, batches stored on
+crm.lead.v1 at the end: 6 partitions (shipped) p99 317 ms, per-5 s p99 87-97 ms to 40 s then up to
+476 ms, broker 0.15 -> 1.16 cores, 28,002 batches; ``--upstream-every-ms 100`` 107 ms, 17,672;
+lead-router's decisions moved to a topic it does not read (a registry copy, measured once) 136 ms,
+14,870 (+13,569 there); ``--lead-partitions 1`` 91 and 91 ms (windows 81-101 ms, broker
+0.07 -> 0.19), 4,830; both 78 ms (73-82 ms), 2,497 (+2,354).
+``--lead-partitions 24`` for 60 s: 824 ms, 38,796. ``--lead-partitions 1`` for 300 s: 93 ms, windows
+82-99 ms until 235 s then 92-110 ms (broker 0.44 cores, 11,741 batches).
+
 Run: ``.venv/bin/python bench/route_stream.py [--burst N] [--rate R --seconds S] [--linger-ms N]
-[--upstream-every-ms N] [--var DIR] [--env CRM_X=V] [--json]``.
+[--upstream-every-ms N] [--lead-partitions N] [--census] [--var DIR]
+[--env CRM_X=V] [--json]``.
 """
 
 from __future__ import annotations
@@ -56,12 +76,11 @@ import httpx
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer, Producer, TopicPartition
 from crm.events.lead.v1.lead_pb2 import LeadAssigned, LeadCreated, LeadReturnedToPool
 from crm_cli.demo import percentile
-from crm_cli.stack import SERVICES, Stack, create_topics, free_ports, start_broker
+from crm_cli.stack import SERVICES, Stack, create_topics, free_ports, start_broker, topic_partitions
 from crmkit.cloudevents import PROTOBUF, encode_data, encode_headers
 from crmkit.timeutil import parse_rfc3339, to_timestamp, utcnow
 
 TOPIC = "crm.lead.v1"
-PARTITIONS = 6  # crm.lead.v1 in the registry
 SPEC = next(s for s in SERVICES if s.name == "lead-router")
 TARGET_RATE, TARGET_P99_MS = 500.0, 100.0  # issue 4
 # The machine is shared: a 5 s window counts as quiet when processes other than the broker,
@@ -193,7 +212,7 @@ class Reader:
             }
         )
         ends = []
-        for partition in range(PARTITIONS):
+        for partition in range(topic_partitions(self._consumer, TOPIC)):
             _, high = self._consumer.get_watermark_offsets(TopicPartition(TOPIC, partition), timeout=10)
             ends.append(TopicPartition(TOPIC, partition, high))
         self._consumer.assign(ends)
@@ -379,7 +398,7 @@ def explain_missing(stack: Stack, missing: list[str]) -> None:
             "enable.auto.commit": False,
         }
     )
-    consumer.assign([TopicPartition(TOPIC, partition, 0) for partition in range(PARTITIONS)])
+    consumer.assign([TopicPartition(TOPIC, partition, 0) for partition in range(topic_partitions(consumer, TOPIC))])
     quiet_since = time.monotonic()
     while time.monotonic() - quiet_since < 5:
         messages = consumer.consume(num_messages=5000, timeout=0.5)
@@ -497,6 +516,37 @@ def print_steady(result: dict[str, object]) -> None:
     print(f"  {result['outcomes']}")
 
 
+def print_census(bootstrap: str, topics: tuple[str, ...]) -> dict[str, object]:
+    """Stored record batches per topic and partition, by the first record's ce_type."""
+    from broker_topics import count_batches  # type: ignore[import-not-found]  # bench/ is sys.path[0] as a script
+
+    census: dict[str, object] = {}
+    probe = Consumer({"bootstrap.servers": bootstrap, "group.id": f"route-stream-census-{time.time_ns()}"})
+    for topic in topics:
+        partitions = list(range(topic_partitions(probe, topic)))
+        kinds: dict[int, Counter[str]] = {}
+        counts = count_batches(
+            bootstrap, topic, partitions, classify=lambda headers: headers.get("ce_type", "?"), kinds=kinds
+        )
+        batches = sum(b for b, _ in counts.values())
+        records = sum(r for _, r in counts.values())
+        by_kind: Counter[str] = Counter()
+        for per in kinds.values():
+            by_kind.update(per)
+        census[topic] = {
+            "batches": batches,
+            "records": records,
+            "per_partition": {str(p): counts[p] for p in partitions},
+            "batches_by_first_type": dict(by_kind),
+        }
+        print(
+            f"census {topic}: {batches} batches / {records} records ({records / max(1, batches):.1f} per batch); "
+            f"per partition (batches, records) {counts}; batches by first record's type {dict(by_kind)}"
+        )
+    probe.close()
+    return census
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--burst", type=int, default=20_000, help="leads pushed at once before the steady phase")
@@ -518,6 +568,10 @@ def main() -> None:
         "--env", action="append", default=[], metavar="CRM_X=V", help="an extra lead-router setting (repeatable)"
     )
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    parser.add_argument(
+        "--lead-partitions", type=int, default=None, help="partitions of crm.lead.v1 (default: as the stack creates it)"
+    )
+    parser.add_argument("--census", action="store_true", help="count the stored record batches after the run")
     args = parser.parse_args()
     var = (args.var or Path(tempfile.mkdtemp(prefix="route-stream-"))).resolve()
     var.mkdir(parents=True, exist_ok=True)
@@ -537,7 +591,13 @@ def main() -> None:
         "load_before": round(load[0], 2),
     }
     try:
+        if args.lead_partitions:
+            create_topics(stack.bootstrap, {TOPIC: args.lead_partitions})
         create_topics(stack.bootstrap)
+        probe = Consumer({"bootstrap.servers": stack.bootstrap, "group.id": f"route-stream-probe-{time.time_ns()}"})
+        figures["lead_partitions"] = lead_partitions = topic_partitions(probe, TOPIC)
+        probe.close()
+        print(f"{TOPIC}: {lead_partitions} partition(s) on the broker")
         stack.start_service(SPEC)
         stack.wait_healthy(timeout=90, services=[SPEC.name])
         reader = Reader(stack.bootstrap, wait_ms=args.reader_wait_ms)
@@ -585,6 +645,11 @@ def main() -> None:
         print(f"duplicates seen on the broker: {reader.seen.duplicates}; load now {figures['load_after']}")
         if reader.errors:
             print(f"reader errors: {dict(reader.errors)}")
+        if args.census:
+            try:
+                figures["census"] = print_census(stack.bootstrap, (TOPIC,))
+            except Exception as exc:  # noqa: BLE001 (after the measured phase: never lose the figures to it)
+                print(f"census failed: {exc!r}")
         if args.json:
             print(json.dumps(figures))
         reader.close()

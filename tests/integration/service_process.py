@@ -13,8 +13,7 @@ from pathlib import Path
 
 import httpx
 from confluent_kafka import Consumer, TopicPartition
-from crm_cli.stack import free_port
-from crm_contracts import load_registry
+from crm_cli.stack import free_port, topic_partitions
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
@@ -88,7 +87,7 @@ def high_watermarks(broker: str, topic: str) -> dict[int, int]:
     """Partition → end offset of ``topic`` now."""
     consumer = Consumer({"bootstrap.servers": broker, "group.id": f"w-{uuid.uuid4()}"})
     try:
-        partitions = load_registry().topic(topic).partitions
+        partitions = topic_partitions(consumer, topic)
         return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions)}
     finally:
         consumer.close()

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from crm_cli import dedupe, importer, route, score
 from crm_cli.demo import run_demo
-from crm_cli.stack import Stack, StackError, start_stack
+from crm_cli.stack import Stack, StackError, start_stack, topic_partitions
 
 app = typer.Typer(help="CRM backbone: embedded stack, topics, demo.", no_args_is_help=True, add_completion=False)
 app.add_typer(route.app, name="route")
@@ -161,10 +161,11 @@ def tail(
     """Print a topic's events as JSON lines (headers decoded, protobuf shown as proto3 JSON)."""
     registry = load_registry()
     base = topic.removesuffix(".dlq")
-    partitions = registry.topic(base).partitions if topic == base else 1
+    registry.topic(base)  # an unknown topic fails here, as before
     consumer: Consumer = Consumer(
         {"bootstrap.servers": bootstrap, "group.id": f"crm-tail-{time.time_ns()}", "enable.auto.commit": False}
     )
+    partitions = topic_partitions(consumer, topic)  # the embedded broker's count may differ from the registry's
     assignment = []
     for p in range(partitions):
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)

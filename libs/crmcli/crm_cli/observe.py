@@ -16,6 +16,8 @@ from crm_contracts import load_registry
 from crmkit.cloudevents import decode
 from crmkit.errors import PoisonMessage
 
+from crm_cli.stack import topic_partitions
+
 T = TypeVar("T")
 WATCHED = ("crm.customer.v1", "crm.lead.v1", "crm.notify.v1", "crm.scoring.v1", "crm.contract.v1")
 
@@ -61,7 +63,7 @@ class Observer:
         registry = load_registry()
         assignment = []
         for topic in topics:
-            for partition in range(registry.topic(topic).partitions):
+            for partition in range(topic_partitions(self._consumer, topic)):
                 _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
                 assignment.append(TopicPartition(topic, partition, high))
         self._consumer.assign(assignment)
@@ -99,9 +101,7 @@ class Observer:
                     at = stamp / 1000 if kind == TIMESTAMP_CREATE_TIME else time.time()
                     self._observe(message.topic() or "", message.value(), _header_list(message.headers()), at=at)
 
-    def _observe(
-        self, topic: str, value: bytes | None, headers: list[tuple[str, bytes]] | None, *, at: float
-    ) -> None:
+    def _observe(self, topic: str, value: bytes | None, headers: list[tuple[str, bytes]] | None, *, at: float) -> None:
         """Account for one event; ``at`` is when its producer sent it (the record's create time)."""
         try:
             event = decode(registry=self._registry, topic=topic, value=value, headers=headers)
