@@ -44,6 +44,9 @@ def test_a_hospital_with_its_region_is_one_account_without_legal_form() -> None:
 def test_a_testing_company_is_not_junk_but_a_test_company_is() -> None:
     assert junk_reasons(company="上海博远软件测试有限公司") == ()
     assert junk_reasons(company="博远软件测试（北京）股份有限公司") == ()
+    assert junk_reasons(company="瑞汇测试技术（广州）") == ()  # the short form reps type
+    assert junk_reasons(company="测试技术")
+    assert junk_reasons(company="ab测试技术")
     assert junk_reasons(company="测试公司")
     assert junk_reasons(company="上海测试有限公司")
     assert junk_reasons(company="软件测试有限公司")

@@ -14,7 +14,7 @@ import re
 from customer_master.domain.companies import normalise_company
 from customer_master.domain.names import normalise_name
 from customer_master.domain.phones import classify_phone
-from customer_master.domain.text import simplify
+from customer_master.domain.text import is_han, simplify
 
 # Whole-value junk (after NFKC, lower case, spaces removed).
 JUNK_VALUES = frozenset(
@@ -139,7 +139,7 @@ def text_junk_reason(field: str, raw: str) -> str:
     """Why the text of ``field`` (a name or company) is junk; "" if it looks real or is empty.
 
     In a company, a junk word inside a trade ('软件测试') does not count when a trade name
-    and a legal form surround it ('上海博远软件测试有限公司').
+    opens it ('上海博远软件测试有限公司', '瑞汇测试技术').
     """
     text = _compact(raw)
     if not text:
@@ -157,10 +157,12 @@ def text_junk_reason(field: str, raw: str) -> str:
 
 
 def _registered_trade_removed(company: str) -> str:
-    """``company`` without its trade words when it reads as a registered name (trade name + legal form)."""
+    """``company`` without its trade words when it reads as a company's name: a trade name with a legal
+    form, or a Han trade name of two or more characters ('瑞汇测试技术（广州）', as reps shorten it)."""
     name = normalise_company(company)
     rest = _TRADE_WORDS.sub("", name.core)
-    if name.legal_form and _TRADE_WORDS.search(name.core) and len(rest.strip()) >= 2 and not _JUNK_WORDS.search(rest):
+    named = name.legal_form or sum(map(is_han, rest)) >= 2
+    if named and _TRADE_WORDS.search(name.core) and len(rest.strip()) >= 2 and not _JUNK_WORDS.search(rest):
         return _TRADE_WORDS.sub("", company.lower())
     return company
 
