@@ -92,3 +92,22 @@ def test_xlsx_first_sheet_with_a_header_row_and_row_numbers(tmp_path: Path) -> N
     assert loaded.lines == [2, 7]
     assert [(e.line, e.column) for e in loaded.errors] == [(4, ""), (5, "record_id"), (6, "name")]
     assert str(loaded.errors[0]).startswith(f"{path}:4:")
+
+
+def test_an_english_name_with_its_region_is_the_han_account() -> None:
+    english, han = prepare(company="Nanjing Yuanlian Trading Corp."), prepare(company="南京元联贸易有限公司")
+    assert score(english, han, "account").decision == "auto_merge"
+    without_region = score(prepare(company="Yuanlian Trading"), han, "account")
+    assert without_region.decision == "distinct"
+    assert "company_pinyin_equal_account" in {e.rule for e in without_region.evidence}
+    other_city = score(prepare(company="Suzhou Yuanlian Trading Co., Ltd."), han, "account")
+    assert other_city.decision == "distinct"
+
+
+def test_batch_accounts_meet_across_scripts() -> None:
+    records = [
+        SourceRecord("e1", name="王鹏杰", phone="13143963883", company="Nanjing Yuanlian Trading Corp."),
+        SourceRecord("h1", name="李思远", phone="13912345678", company="南京元联贸易有限公司"),
+    ]
+    first, second = resolve(records).assignments
+    assert first.account_id == second.account_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from customer_master.domain.companies import normalise_company
+from customer_master.domain.companies import company_pinyin, normalise_company
 from customer_master.domain.credit_codes import credit_code_region, normalise_credit_code
 from customer_master.domain.industries import normalise_industry
 from customer_master.domain.junk import junk_reasons
@@ -337,3 +337,16 @@ def test_junk_is_flagged_with_the_reason(fields: dict[str, str], needle: str) ->
 )
 def test_real_records_are_not_junk(fields: dict[str, str]) -> None:
     assert junk_reasons(**fields) == ()
+
+
+@pytest.mark.parametrize(
+    ("english", "han"),
+    [
+        ("Yuanlian Trading", "元联贸易"),
+        ("Shengzhuo Education Technology", "盛卓教育科技"),
+        ("Fenghong Construction Engineering", "凤宏建筑工程"),
+        ("Shanghai Diliu Renmin Yiyuan", "上海第六人民医院"),
+    ],
+)
+def test_english_and_pinyin_renderings_sound_like_the_han_name(english: str, han: str) -> None:
+    assert company_pinyin(english.lower()) == company_pinyin(han)

@@ -263,11 +263,71 @@ def _finer(a: str, b: str) -> str:
     return a
 
 
+# English trade words as the pinyin of the Chinese trade they translate (registered English names
+# render the trade, not its sound: 'Yuanlian Trading' is 元联贸易). Longest phrases first.
+ENGLISH_TRADES: dict[str, str] = {
+    "information technology": "xinxijishu",
+    "environmental protection": "huanbao",
+    "new materials": "xincailiao",
+    "new material": "xincailiao",
+    "new energy": "xinnengyuan",
+    "medical devices": "yiliaoqixie",
+    "medical device": "yiliaoqixie",
+    "medical equipment": "yiliaoqixie",
+    "culture media": "wenhuachuanmei",
+    "mechanical equipment": "jixieshebei",
+    "machinery equipment": "jixieshebei",
+    "plastic products": "suliaozhipin",
+    "technology": "keji",
+    "tech": "keji",
+    "trading": "maoyi",
+    "trade": "maoyi",
+    "commerce": "shangmao",
+    "education": "jiaoyu",
+    "software": "ruanjian",
+    "network": "wangluo",
+    "electronics": "dianzi",
+    "electronic": "dianzi",
+    "medical": "yiliao",
+    "pharmaceutical": "yiyao",
+    "biotechnology": "shengwukeji",
+    "biological": "shengwu",
+    "construction engineering": "jianzhugongcheng",
+    "construction": "jianzhu",
+    "engineering": "gongcheng",
+    "materials": "cailiao",
+    "machinery": "jixie",
+    "equipment": "shebei",
+    "consulting": "zixun",
+    "logistics": "wuliu",
+    "textile": "fangzhi",
+    "textiles": "fangzhi",
+    "chemical": "huagong",
+    "chemicals": "huagong",
+    "food": "shipin",
+    "energy": "nengyuan",
+    "investment": "touzi",
+    "industrial": "shiye",
+    "industry": "shiye",
+    "manufacturing": "zhizao",
+    "garments": "fuzhuang",
+    "apparel": "fuzhuang",
+    "furniture": "jiaju",
+    "auto parts": "qichepeijian",
+    "hospital": "yiyuan",
+}
+_ENGLISH_TRADES_RE = re.compile(
+    r"\b(" + "|".join(map(re.escape, sorted(ENGLISH_TRADES, key=len, reverse=True))) + r")\b"
+)
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def company_pinyin(core: str) -> str:
-    """A core as toneless pinyin letters, to tie 'shanghai diliu renmin yiyuan' to its Han name."""
+    """A core as toneless pinyin letters (English trades translated), to tie 'shanghai diliu renmin
+    yiyuan' or 'Yuanlian Trading' to its Han name."""
     if core.isascii():
-        return "".join(ch for ch in core.lower() if ch.isalnum())
+        translated = _ENGLISH_TRADES_RE.sub(lambda m: ENGLISH_TRADES[m.group(1)], core.lower())
+        return "".join(ch for ch in translated if ch.isalnum())
     from pypinyin import lazy_pinyin  # imported on first use: ~0.3 s
 
     return "".join(lazy_pinyin(core, errors="ignore")).lower()

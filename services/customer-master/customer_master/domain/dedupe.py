@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, overload
 
+from customer_master.domain.companies import company_pinyin
 from customer_master.domain.matching import (
     BRANCH,
     COMPANY_KEY,
@@ -347,11 +348,16 @@ def _name_at_company(signature: FlatRecord) -> str:
     return f"{signature[NAME]}|{signature[COMPANY_KEY]}"
 
 
+def _company_sound(signature: FlatRecord) -> str:
+    """The block of a company name as pinyin, English trades translated ('yuanlianmaoyi'); "" without one."""
+    return company_pinyin(signature[CORE]) if signature[CORE] else ""
+
+
 # What each kind is blocked on (see customer_block_keys, account_block_keys): flat fields, or
 # a function of the flat record for a composite key.
 BlockKey = int | Callable[[FlatRecord], str]
 _CUSTOMER_KEYS: tuple[BlockKey, ...] = (UNIONID, WECOM, MOBILE, EMAIL, _name_at_company)
-_ACCOUNT_KEYS: tuple[BlockKey, ...] = (CREDIT_CODE, COMPANY_KEY)
+_ACCOUNT_KEYS: tuple[BlockKey, ...] = (CREDIT_CODE, COMPANY_KEY, _company_sound)
 
 
 class _Clusterer:

@@ -85,6 +85,10 @@ WEIGHTS: dict[str, float] = {
     "company_core_equal": 1.5,
     "company_close": 1.0,
     "company_pinyin_equal": 1.0,
+    # An English or pinyin rendering of a Han name ('Nanjing Yuanlian Trading' ~ '南京元联贸易'), for
+    # accounts: with both regions named it merges (0.991), as a key with its region does; else a hint.
+    "company_pinyin_equal_account_with_region": 10.7,
+    "company_pinyin_equal_account": 2.5,
     "company_branch_differs": -6.0,
     "company_region_differs": -6.0,
     "company_differs": -1.0,
@@ -382,19 +386,32 @@ def _companies(out: Found, a: FlatRecord, b: FlatRecord, kind: Kind, explain: bo
             out.append(("company_legal_form_equal", legal_form if explain else ""))
     elif a_key == b_key:
         out.append(("company_key_equal", a_key if explain else ""))
-    elif a_core == b_core:
-        out.append(("company_core_equal", pair))
-    elif _is_latin(a_core) != _is_latin(b_core):
-        if company_pinyin(a_core) == company_pinyin(b_core):
-            out.append(("company_pinyin_equal", pair))
-    elif min(len(a_core), len(b_core)) >= 4 and (
+    elif rule := _other_spelling(a_core, b_core, kind, regions_named=bool(a_region and b_region)):
+        out.append((rule, pair))
+
+
+def _other_spelling(a_core: str, b_core: str, kind: Kind, *, regions_named: bool) -> str:
+    """The rule for two different cores of non-conflicting regions and branches; "" when it carries no weight."""
+    if a_core == b_core:
+        return "company_core_equal"
+    if _is_latin(a_core) != _is_latin(b_core):
+        if company_pinyin(a_core) != company_pinyin(b_core):
+            return ""
+        return _pinyin_rule(kind, regions_named=regions_named)
+    if min(len(a_core), len(b_core)) >= 4 and (
         Levenshtein.distance(a_core, b_core) <= 1 or ratio(a_core, b_core) >= 85.0
     ):
-        out.append(("company_close", pair))
-    elif kind == "customer" and _short_form(a_core, b_core):
-        out.append(("company_short_form", pair))
-    else:
-        out.append(("company_differs_account" if kind == "account" else "company_differs", pair))
+        return "company_close"
+    if kind == "customer" and _short_form(a_core, b_core):
+        return "company_short_form"
+    return "company_differs_account" if kind == "account" else "company_differs"
+
+
+def _pinyin_rule(kind: Kind, *, regions_named: bool) -> str:
+    """The rule for a Latin and a Han company name that sound (or translate) alike."""
+    if kind != "account":
+        return "company_pinyin_equal"
+    return "company_pinyin_equal_account_with_region" if regions_named else "company_pinyin_equal_account"
 
 
 def _short_form(a_core: str, b_core: str) -> bool:
