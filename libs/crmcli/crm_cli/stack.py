@@ -102,21 +102,26 @@ def running_broker(*, log_path: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-# Partition counts the embedded broker uses instead of the registry's (which production's Kafka keeps).
-# Tansu's memory engine stores every produced record batch as its own object, never deletes one
-# (retention configs are ignored; DeleteRecords is not implemented in this build), and on every
-# fetch that returns data from a partition it lists all of that partition's stored batches. A produce
-# call makes one batch per partition it touches, so fewer partitions store fewer, bigger batches:
-# crm.lead.v1 (customer-master's lead.created and lead-router's decisions, read by lead-router) at 1
-# partition stored 4,830 batches instead of 28,002 after bench/route_stream.py's burst + 120 s at
-# 500 leads/s, and lead-router's p99 stayed 81-101 ms per 5 s window (91 ms overall) instead of
-# climbing to 476 ms (317 ms overall). One partition is still one key order (a total order).
-EMBEDDED_PARTITIONS: Mapping[str, int] = {"crm.lead.v1": 1}
+EMBEDDED_PARTITIONS = 1
+"""Partitions of every topic on the embedded broker; production's Kafka keeps the registry's counts.
+
+Tansu's memory engine stores every produced record batch as its own object, never deletes one
+(retention configs are ignored; DeleteRecords is not implemented in this build), and on every fetch
+that returns data from a partition it lists all of that partition's stored batches. A produce call
+makes one batch per partition it touches, so fewer partitions store fewer, bigger batches, and each
+service here is one consumer, so no reader loses parallelism (one partition is still one key order).
+Measured 2026-12-06 on 2 cores: bench/route_stream.py (20k burst, then 500 leads/s for 120 s) with
+crm.lead.v1 at 1 instead of 6 stored 4,830 batches instead of 28,002 and lead-router's p99 stayed at
+91-92 ms instead of climbing to 476 ms (317 ms overall). bench/pipeline.py with every topic at 1:
+~5,400 batches stored instead of ~15,700, broker 0.21 instead of 0.36 cores at 500/s, steady form ->
+notification p99 263-307 ms (3 runs) instead of 462-1,364 ms; stage and concurrent rates unchanged
+within run-to-run noise. At 2 partitions: ~8,900 batches, 0.27 cores, p99 316-381 ms.
+"""
 
 
 def embedded_topics() -> dict[str, int]:
-    """Every registry topic (and its DLQ) with the partition count the embedded broker gives it."""
-    return {name: EMBEDDED_PARTITIONS.get(name, parts) for name, parts in load_registry().all_topic_names().items()}
+    """Every registry topic (and its DLQ) with the embedded broker's partition count."""
+    return dict.fromkeys(load_registry().all_topic_names(), EMBEDDED_PARTITIONS)
 
 
 def topic_partitions(client: Consumer, topic: str) -> int:
