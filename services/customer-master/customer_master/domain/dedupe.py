@@ -348,16 +348,24 @@ def _name_at_company(signature: FlatRecord) -> str:
     return f"{signature[NAME]}|{signature[COMPANY_KEY]}"
 
 
-def _company_sound(signature: FlatRecord) -> str:
-    """The block of a company name as pinyin, English trades translated ('yuanlianmaoyi'); "" without one."""
-    return company_pinyin(signature[CORE]) if signature[CORE] else ""
+def _account_keys(signatures: Sequence[FlatRecord]) -> tuple[BlockKey, ...]:
+    """What accounts are blocked on: credit code, company key, and the sound of a name that some Latin
+    name shares ('yuanlianmaoyi': 'Yuanlian Trading' ~ '元联贸易'); sounds no Latin name has tie nothing."""
+    latin = {company_pinyin(core) for s in signatures if (core := s[CORE]) and core.isascii()}
+    if not latin:
+        return (CREDIT_CODE, COMPANY_KEY)
+
+    def shared_sound(signature: FlatRecord) -> str:
+        sound = company_pinyin(signature[CORE]) if signature[CORE] else ""
+        return sound if sound in latin else ""
+
+    return (CREDIT_CODE, COMPANY_KEY, shared_sound)
 
 
-# What each kind is blocked on (see customer_block_keys, account_block_keys): flat fields, or
-# a function of the flat record for a composite key.
+# What customers are blocked on (see customer_block_keys; accounts: _account_keys): flat fields,
+# or a function of the flat record for a composite key.
 BlockKey = int | Callable[[FlatRecord], str]
 _CUSTOMER_KEYS: tuple[BlockKey, ...] = (UNIONID, WECOM, MOBILE, EMAIL, _name_at_company)
-_ACCOUNT_KEYS: tuple[BlockKey, ...] = (CREDIT_CODE, COMPANY_KEY, _company_sound)
 
 
 class _Clusterer:
@@ -667,14 +675,14 @@ def resolve_flat(
     if run_aside is not None:
 
         def compare_accounts() -> _State:
-            accounts.compare(_ACCOUNT_KEYS, None)
+            accounts.compare(_account_keys(accounts.signatures), None)
             return accounts.state()
 
         compared = run_aside(compare_accounts)
     customers = _cluster("customer", forms, record_ids, order, _CUSTOMER_KEYS, customer_id_for, progress)
     customer_of = customers.cluster_of
     if run_aside is None:
-        accounts.compare(_ACCOUNT_KEYS, progress)
+        accounts.compare(_account_keys(accounts.signatures), progress)
     else:
         accounts.adopt(compared())
         if progress is not None and accounts.blocks:
