@@ -188,7 +188,12 @@ def main() -> None:
     parser.add_argument("--phases", default="stage,concurrent,steady,chaos", help="which phases to run, in order")
     everyone = ",".join(spec.name for spec in SERVICES)
     parser.add_argument("--kill", default=everyone, help="services the chaos phase kills, in order")
-    parser.add_argument("--var", type=Path, default=Path("var/bench"))
+    parser.add_argument(
+        "--var",
+        type=Path,
+        default=Path("var/bench/pipeline"),
+        help="emptied first: its own folder, not var/bench, which other benches keep caches in",
+    )
     parser.add_argument(
         "--linger-ms", type=int, default=50, help="the touchpoint producer's linger (upstream batching)"
     )
