@@ -1,4 +1,4 @@
-"""The background WAL checkpointer: checkpoints without the writer, truncates a grown log, stops on request."""
+"""The background WAL checkpointer: checkpoints without the writer, lets the log rewind, stops on request."""
 
 from __future__ import annotations
 
@@ -51,27 +51,30 @@ def test_only_sqlite_files_get_a_checkpointer(tmp_path: Path) -> None:
 def test_the_writer_leaves_checkpoints_to_the_task(db: Database, tmp_path: Path) -> None:
     write(db, 2000)  # ~1 MB of pages: past SQLite's default 1000-page autocheckpoint
     assert pragma(db, "PRAGMA wal_autocheckpoint") == (checkpoint.WRITER_AUTOCHECKPOINT_PAGES,)
+    assert pragma(db, "PRAGMA journal_size_limit") == (checkpoint.JOURNAL_SIZE_LIMIT_BYTES,)
     checkpointer = WalCheckpointer(tmp_path / "svc.db")
-    checkpointer.checkpoint()
+    # A long log, all copied but not yet rewound: come back soon, until a round finds it untouched.
+    assert checkpointer.checkpoint() == checkpoint.BUSY_INTERVAL_S
     logged, copied = wal_frames(db)
-    assert logged > 0 and copied == logged
-    assert checkpointer.checkpoints == 1 and checkpointer.truncations == 0
+    assert logged > checkpoint.LONG_LOG_FRAMES and copied == logged
+    assert checkpointer.checkpoints == 2  # the second pass found nothing appended
+    assert checkpointer.checkpoint() == checkpoint.IDLE_INTERVAL_S
 
 
-def test_a_log_past_the_limit_is_truncated(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checkpoint, "TRUNCATE_ABOVE_BYTES", 10_000)
-    write(db, 500)
+def test_a_copied_log_rewinds_and_the_rounds_slow_down(db: Database, tmp_path: Path) -> None:
+    write(db, 2000)
     checkpointer = WalCheckpointer(tmp_path / "svc.db")
     checkpointer.checkpoint()
-    assert checkpointer.truncations == 1
-    assert (tmp_path / "svc.db-wal").stat().st_size == 0
-    write(db, 10)  # the writer carries on after the reset
+    write(db, 1)  # the next writer finds every frame copied and starts the log again
+    logged, _copied = wal_frames(db)
+    assert logged < checkpoint.LONG_LOG_FRAMES
+    assert checkpointer.checkpoint() == checkpoint.IDLE_INTERVAL_S
     with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM rows")).scalar_one() == 510
+        assert conn.execute(text("SELECT count(*) FROM rows")).scalar_one() == 2001
 
 
 async def test_run_checkpoints_until_stopped(db: Database, tmp_path: Path) -> None:
-    checkpointer = WalCheckpointer(tmp_path / "svc.db", interval_s=0.01)
+    checkpointer = WalCheckpointer(tmp_path / "svc.db")
     stop = asyncio.Event()
     task = asyncio.create_task(checkpointer.run(stop))
     write(db, 100)

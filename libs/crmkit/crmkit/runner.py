@@ -99,8 +99,7 @@ class ServiceProcess:
         if self.relay is not None:
             parts.append({"component": "outbox-relay", "ok": True, "published": self.relay.published})
         if self.checkpointer is not None:
-            done, truncated = self.checkpointer.checkpoints, self.checkpointer.truncations
-            parts.append({"component": "wal-checkpointer", "ok": True, "checkpoints": done, "truncations": truncated})
+            parts.append({"component": "wal-checkpointer", "ok": True, "checkpoints": self.checkpointer.checkpoints})
         return parts
 
     def wake_relay(self) -> None:
