@@ -8,16 +8,19 @@ from pathlib import Path
 
 import pytest
 from crm.events.lead.v1.lead_pb2 import LeadCreated
+from crm.events.notify.v1.notify_pb2 import NotificationRequested
 from crmkit.db import Database
 from crmkit.timeutil import utcnow
 from fastapi.testclient import TestClient
 from lead_router import roster_admin, service, timers
 from lead_router.api import create_app
+from lead_router.domain.alarms import Alarm
 from lead_router.domain.rules_yaml import parse_rules
 from lead_router.domain.sla import Activity
 from lead_router.models import Base, Lead, RepLoad, SlaTimerRow
 from lead_router.runtime import Runtime
 from lead_router.writer import Writer
+from notify.domain.templates import render
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -251,3 +254,20 @@ def test_lead_created_fields_11_to_14_route_by_source_and_impute_the_region_from
         assert "13901710000" not in str(stored.trace)  # the trace names the place, never the number
     old_bytes = LeadCreated(lead_id="X", customer_id="c-x", region_code="310000").SerializeToString()
     assert LeadCreated.FromString(old_bytes).phone == ""  # fields 11-14 are optional on the wire
+
+
+def test_a_raised_alarm_is_an_event_notify_can_push(
+    db: Database, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alarm = Alarm(kind="pool_share", at=utcnow(), value=0.4, threshold=0.15, detail="pool share 40% > 15%")
+    monkeypatch.setattr(runtime, "watch", lambda _decision: [alarm])
+    assert route(db, runtime, "L9", region="999999") == ["crm.lead.returned_to_pool", "crm.notify.requested"]
+    with db.engine.connect() as conn:
+        payload = conn.execute(select(db.tables.outbox.c.payload).order_by(db.tables.outbox.c.seq.desc())).scalar()
+    request = NotificationRequested.FromString(payload)
+    assert (request.template, request.recipient, request.params["alarm"]) == (
+        "routing_alarm",
+        "routing-ops",
+        "pool_share",
+    )
+    assert "pool share 40%" in render(request.template, request.params)

@@ -19,10 +19,13 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from lead_router.domain import sla
+from lead_router.domain.alarms import Alarm
 from lead_router.domain.engine import RoutingState
 from lead_router.models import Lead, LeadFacts, RepLoad, RoundRobinCursor, SlaTimerRow
 
 _NOTIFY_NAMESPACE = uuid.UUID("0b8f5a52-3f3c-4d55-9d7e-4f6c2a1b9e21")
+ALARM_RECIPIENT = "routing-ops"
+"""Who a silent-failure alarm goes to (notify maps it to the ops group's bot)."""
 
 
 @dataclass(frozen=True)
@@ -275,5 +278,23 @@ def emit_pooled(outbox: Outbox, *, lead_id: str, customer_id: str, move: Move, c
         correlation_id=correlation_id,
         data=LeadReturnedToPool(
             lead_id=lead_id, customer_id=customer_id, reason_code=move.reason, detail=move.explanation
+        ),
+    )
+
+
+def emit_alarm(outbox: Outbox, *, alarm: Alarm, lead_id: str, correlation_id: str, channel: str) -> None:
+    """A raised silent-failure alarm as a notification (id deterministic per alarm and the lead that raised it)."""
+    notification_id = f"ntf_{uuid.uuid5(_NOTIFY_NAMESPACE, f'{alarm.key}@{lead_id}').hex[:24]}"
+    outbox.emit(
+        event_type="crm.notify.requested",
+        key=notification_id,
+        correlation_id=correlation_id,
+        data=NotificationRequested(
+            notification_id=notification_id,
+            channel=channel,
+            recipient=ALARM_RECIPIENT,
+            template="routing_alarm",
+            subject_id=alarm.rule or alarm.kind,
+            params={"alarm": alarm.kind, "rule": alarm.rule or "-", "detail": alarm.detail, "at": alarm.at.isoformat()},
         ),
     )

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, func, select
 
 from lead_router import metrics
+from lead_router.domain.alarms import Alarm
 from lead_router.domain.engine import Decision, RoutingState, Step, decide
 from lead_router.domain.lead import LeadInput
 from lead_router.domain.rules_yaml import LoadedRules
@@ -21,6 +22,7 @@ from lead_router.models import Base, Lead, LeadFacts, SlaTimerRow
 from lead_router.placement import (
     Move,
     add_loads,
+    emit_alarm,
     emit_assigned,
     emit_pooled,
     routing_state,
@@ -210,7 +212,8 @@ def route_new_leads(
         lead_rows.append(row)
         fact_rows.append({"lead_id": lead.lead_id, "data": facts})
         decisions.append(decision)
-        _observe(runtime, decision, latency_ms)
+        for alarm in _observe(runtime, decision, latency_ms):
+            emit_alarm(outbox, alarm=alarm, lead_id=lead.lead_id, correlation_id=item.correlation_id, channel=channel)
     if lead_rows:
         connection.execute(insert(_LEADS), lead_rows)
         connection.execute(insert(_FACTS), fact_rows)
@@ -223,15 +226,15 @@ def route_new_leads(
     return decisions
 
 
-def _observe(runtime: Runtime, decision: Decision, latency_ms: int) -> None:
-    """Metrics and the silent-failure watch for one decision."""
+def _observe(runtime: Runtime, decision: Decision, latency_ms: int) -> list[Alarm]:
+    """Metrics and the silent-failure watch for one decision; returns the alarms it raised."""
     outcome = "pool" if decision.pooled else "assigned"
     metrics.DECISIONS.labels(outcome, decision.rule or "-", decision.pool_reason or "-").inc()
     metrics.ASSIGN_SECONDS.observe(latency_ms / 1000)
     metrics.ENGINE_SECONDS.observe(decision.trace.latency_us / 1e6)
     if decision.pooled:
         metrics.POOL_SIZE.inc()
-    runtime.watch(decision)
+    return runtime.watch(decision)
 
 
 def simulate(*, session: Session, config: LoadedRules | Runtime, lead: dict[str, Any]) -> dict[str, Any]:

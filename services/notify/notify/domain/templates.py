@@ -8,6 +8,7 @@ from collections.abc import Mapping
 TEMPLATES = {
     "lead_assigned": "【新线索】{company}（地区 {region_code}，意向 {product}）已分配给您，规则 {rule}。"
     "请在 5 分钟内首次联系。线索 {lead_id}",
+    "routing_alarm": "【路由告警】{alarm}（规则 {rule}）：{detail}。时间 {at}",
 }
 
 
