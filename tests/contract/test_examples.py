@@ -18,6 +18,7 @@ from crmkit.handlers import Subscription
 from crmkit.search import SqliteSearchIndex
 from customer_master.consumers import subscription as customer_subscription
 from customer_master.models import Base as CustomerBase
+from lead_router.consumers import merge_subscription as router_merge_subscription
 from lead_router.consumers import subscription as router_subscription
 from lead_router.domain.routing import load_routing
 from lead_router.models import Base as RouterBase
@@ -32,21 +33,27 @@ from sqlalchemy import MetaData
 REGISTRY = load_registry()
 
 
-def consumers(tmp: Path) -> dict[str, tuple[Callable[[], Subscription], MetaData]]:
-    """Each service's subscription factory and metadata, as its __main__ wires them."""
+def consumers(tmp: Path) -> dict[str, tuple[Callable[[], list[Subscription]], MetaData]]:
+    """Each service's subscriptions (a factory) and metadata, as its __main__ wires them."""
     return {
-        "customer-master": (customer_subscription, CustomerBase.metadata),
-        "behavior-scoring": (scoring_subscription, ScoringBase.metadata),
+        "customer-master": (lambda: [customer_subscription()], CustomerBase.metadata),
+        "behavior-scoring": (lambda: [scoring_subscription()], ScoringBase.metadata),
         "lead-router": (
-            lambda: router_subscription(config=load_routing(DEFAULT_ROUTING), channel="console"),
+            lambda: [
+                router_subscription(config=load_routing(DEFAULT_ROUTING), channel="console"),
+                router_merge_subscription(),
+            ],
             RouterBase.metadata,
         ),
-        "contract": (contract_subscription, ContractBase.metadata),
+        "contract": (lambda: [contract_subscription()], ContractBase.metadata),
         "notify": (
-            lambda: notify_subscription(channels={"console": ConsoleChannel(), "file": ConsoleChannel()}),
+            lambda: [notify_subscription(channels={"console": ConsoleChannel(), "file": ConsoleChannel()})],
             NotifyBase.metadata,
         ),
-        "search-sync": (lambda: search_subscription(index=SqliteSearchIndex(tmp / "search.db")), SearchBase.metadata),
+        "search-sync": (
+            lambda: [search_subscription(index=SqliteSearchIndex(tmp / "search.db"))],
+            SearchBase.metadata,
+        ),
     }
 
 
@@ -72,10 +79,12 @@ def test_every_registered_consumer_is_a_service_and_every_type_has_an_example() 
 @pytest.mark.parametrize("service", sorted(consumers(Path("/nonexistent"))))
 def test_subscription_agrees_with_the_registry(service: str, tmp_path: Path) -> None:
     factory, _ = consumers(tmp_path)[service]
-    subscription = factory()
-    subscription.check_against(REGISTRY)
+    subscriptions = factory()
+    for subscription in subscriptions:
+        subscription.check_against(REGISTRY)
     consumed = {topic.name for topic in REGISTRY.consumed_by(service)}
-    assert set(subscription.topics) == consumed
+    topics = [topic for subscription in subscriptions for topic in subscription.topics]
+    assert sorted(topics) == sorted(consumed)  # each topic read by exactly one of the service's groups
 
 
 @pytest.mark.parametrize("content_type", [PROTOBUF, JSON])
@@ -86,7 +95,7 @@ def test_consumer_handles_example(
     service: str, topic: str, event_type: str, example: Path, content_type: str, tmp_path: Path
 ) -> None:
     factory, metadata = consumers(tmp_path)[service]
-    subscription = factory()
+    subscription = next(s for s in factory() if topic in s.topics)
     spec = REGISTRY.event(topic, event_type)
     assert spec is not None
     message = next(m for p, m in zip(spec.examples, spec.example_messages(), strict=True) if p == example)

@@ -98,3 +98,17 @@ class RosterOverride(Base, table=True):
     rep_id: str = Field(primary_key=True, max_length=60)
     data: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CustomerAlias(Base, table=True):
+    """A customer id customer-master merged away (crm.customer.merged): its leads count as its survivor's.
+
+    ``merged_into`` is the id it was merged into; ``survivor_id`` follows later merges of that one
+    (A into B, then B into C: A's survivor is C), and an unmerge walks ``merged_into`` back.
+    """
+
+    __tablename__ = "customer_aliases"
+
+    absorbed_id: str = Field(primary_key=True, max_length=64)
+    merged_into: str = Field(max_length=64)
+    survivor_id: str = Field(index=True, max_length=64)

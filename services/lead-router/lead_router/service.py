@@ -10,10 +10,10 @@ from typing import Any
 from crm.events.lead.v1.lead_pb2 import LeadCreated
 from crmkit.outbox import Outbox
 from crmkit.timeutil import from_timestamp, utcnow
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Connection, bindparam, insert
 from sqlmodel import Session, col, func, select
 
-from lead_router import metrics
+from lead_router import merges, metrics
 from lead_router.domain.alarms import Alarm
 from lead_router.domain.engine import Decision, RoutingState, Step, decide
 from lead_router.domain.lead import LeadInput
@@ -57,10 +57,13 @@ def current_owner(session: Session, customer_id: str, *, excluding: str = "") ->
     """The rep holding the customer's most recent assigned lead, or ``""``."""
     if not customer_id:
         return ""
-    # The status is filtered here, not in SQL: see _OWNERS.
+    # The status is filtered here, not in SQL: see _OWNERS. Ids merged into the customer count.
+    family = merges.families(session.connection(), [customer_id])
+    root = family.get(customer_id, customer_id)
+    ids = {root, *(absorbed for absorbed, survivor in family.items() if survivor == root)}
     query = (
         select(Lead.assignee_id, Lead.status)
-        .where(Lead.customer_id == customer_id, Lead.id != excluding)
+        .where(col(Lead.customer_id).in_(sorted(ids)), Lead.id != excluding)
         .order_by(col(Lead.decided_at).desc())
     )
     return next((str(a) for a, status in session.exec(query) if status == "assigned" and a), "")
@@ -99,6 +102,16 @@ _LEADS = Base.metadata.tables[Lead.__tablename__]
 _FACTS = Base.metadata.tables[LeadFacts.__tablename__]
 
 
+def _owners(connection: Connection, customers: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each customer's survivor (itself unless merged away), and each survivor's current owner (from the
+    leads of every id merged into it; the latest decision wins)."""
+    family = merges.families(connection, customers)
+    survivors = {c: family.get(c, c) for c in customers}
+    found = connection.execute(_OWNERS, {"b_customers": sorted(customers | family.keys() | set(survivors.values()))})
+    owners = {family.get(str(c), str(c)): str(a) for c, a, status in found if a and status == "assigned"}
+    return survivors, owners
+
+
 def route_lead(
     *,
     session: Session,
@@ -133,9 +146,7 @@ def route_new_leads(
     now = utcnow()
     connection = session.connection()
     routed = {str(lead_id) for (lead_id,) in connection.execute(_ROUTED, {"b_ids": [n.lead.lead_id for n in leads]})}
-    customers = sorted({n.lead.customer_id for n in leads if n.lead.customer_id})
-    found = connection.execute(_OWNERS, {"b_customers": customers})
-    owners = {str(c): str(a) for c, a, status in found if a and status == "assigned"}
+    survivors, owners = _owners(connection, {n.lead.customer_id for n in leads if n.lead.customer_id})
     state = routing_state(session)
     loads, cursors = dict(state.loads), dict(state.cursors)
     decisions: list[Decision] = []
@@ -149,7 +160,8 @@ def route_new_leads(
             continue
         routed.add(lead.lead_id)
         facts = facts_of(lead)
-        owner = owners.get(lead.customer_id, "")
+        survivor = survivors.get(lead.customer_id, lead.customer_id)
+        owner = owners.get(survivor, "")
         decision = decide(
             LeadInput.from_mapping({**facts, "owner_id": owner} if owner else facts),
             rules=runtime.rules,
@@ -181,7 +193,7 @@ def route_new_leads(
             loads[decision.assignee] = loads.get(decision.assignee, 0) + 1
             load_deltas[decision.assignee] += 1
             if lead.customer_id:
-                owners[lead.customer_id] = decision.assignee
+                owners[survivor] = decision.assignee
             timers += timer_rows(
                 lead_id=lead.lead_id,
                 assignee=decision.assignee,

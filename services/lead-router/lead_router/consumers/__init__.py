@@ -1,14 +1,15 @@
-"""lead-router's consumer: lead.created → a routing decision."""
+"""lead-router's consumers: lead.created → a routing decision; customer merges → who owns whom."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerUnmerged
 from crm.events.lead.v1.lead_pb2 import LeadCreated
 from crmkit.cloudevents import CloudEvent
 from crmkit.handlers import HandlerContext, Subscription
 
-from lead_router import service
+from lead_router import merges, service
 from lead_router.domain.rules_yaml import LoadedRules
 from lead_router.runtime import Runtime
 
@@ -37,4 +38,25 @@ def subscription(*, config: LoadedRules | Runtime, channel: str) -> Subscription
         handlers={"crm.lead.created": handle_lead_created},
         batch=handle_leads_created,
         ignored=frozenset({"crm.lead.assigned", "crm.lead.returned_to_pool", "crm.lead.sla_breached"}),
+    )
+
+
+def merge_subscription() -> Subscription:
+    """Customer merges and unmerges on crm.customer.v1, so existing-owner routing follows them."""
+
+    def handle_merged(ctx: HandlerContext, event: CloudEvent) -> None:
+        """The absorbed id's leads now count as the survivor's."""
+        merged = event.data_as(CustomerMerged)
+        merges.follow_merge(ctx.session, survivor_id=merged.survivor_id, absorbed_id=merged.absorbed_id)
+
+    def handle_unmerged(ctx: HandlerContext, event: CloudEvent) -> None:
+        """The restored id is its own customer again."""
+        unmerged = event.data_as(CustomerUnmerged)
+        merges.follow_unmerge(ctx.session, survivor_id=unmerged.survivor_id, restored_id=unmerged.restored_id)
+
+    return Subscription(
+        group="lead-router-merges",
+        topics=("crm.customer.v1",),
+        handlers={"crm.customer.merged": handle_merged, "crm.customer.unmerged": handle_unmerged},
+        ignored=frozenset({"crm.customer.resolved", "crm.customer.updated"}),
     )
