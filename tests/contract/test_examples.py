@@ -19,6 +19,7 @@ from crmkit.search import SqliteSearchIndex
 from customer_master.consumers import subscription as customer_subscription
 from customer_master.models import Base as CustomerBase
 from lead_router.consumers import merge_subscription as router_merge_subscription
+from lead_router.consumers import org_subscription as router_org_subscription
 from lead_router.consumers import subscription as router_subscription
 from lead_router.domain.routing import load_routing
 from lead_router.models import Base as RouterBase
@@ -42,6 +43,7 @@ def consumers(tmp: Path) -> dict[str, tuple[Callable[[], list[Subscription]], Me
             lambda: [
                 router_subscription(config=load_routing(DEFAULT_ROUTING), channel="console"),
                 router_merge_subscription(),
+                router_org_subscription(config=load_routing(DEFAULT_ROUTING), channel="console"),
             ],
             RouterBase.metadata,
         ),

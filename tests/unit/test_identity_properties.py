@@ -7,7 +7,7 @@ from customer_master.domain.matching import AUTO_MERGE, MatchRecord, prepare, sc
 from customer_master.domain.names import normalise_name
 from customer_master.domain.normalise import normalise_email, normalise_region
 from customer_master.domain.phones import classify_phone
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 _HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
@@ -67,6 +67,7 @@ def test_name_normalisation_is_idempotent(raw: str) -> None:
 
 
 @given(_MIXED)
+@example("0〫^〪")  # tone marks a dropped '^' kept apart: canonical order only after a second NFKC
 def test_company_normalisation_is_idempotent(raw: str) -> None:
     once = normalise_company(raw)
     assert normalise_company(once.text).key == once.key

@@ -26,6 +26,7 @@ SCHEMA_MODULES = (
     "crm.events.scoring.v1.scoring_pb2",
     "crm.events.contract.v1.contract_pb2",
     "crm.events.notify.v1.notify_pb2",
+    "crm.events.org.v1.org_pb2",
 )
 
 

@@ -13,7 +13,7 @@ from sqlmodel import func, select
 
 from lead_router import metrics, timers
 from lead_router.api import create_app
-from lead_router.consumers import merge_subscription, subscription
+from lead_router.consumers import merge_subscription, org_subscription, subscription
 from lead_router.domain import impute
 from lead_router.files import read_roster, read_rules
 from lead_router.models import Base, Lead, RosterOverride
@@ -82,7 +82,11 @@ def build() -> ServiceProcess:
         settings=settings,
         db=db,
         app=create_app(db=db, runtime=runtime, writer=writer, channel=settings.notify_channel),
-        subscriptions=[subscription(config=runtime, channel=settings.notify_channel), merge_subscription()],
+        subscriptions=[
+            subscription(config=runtime, channel=settings.notify_channel),
+            merge_subscription(),
+            org_subscription(config=runtime, channel=settings.notify_channel),
+        ],
         background=[timer_loop, *([warm_geocoder] if settings.warm_geocoder else [])],
     )
     return process

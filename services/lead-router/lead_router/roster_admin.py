@@ -36,7 +36,7 @@ def update_rep(
     stored |= {"skills": sorted(rep.skills), "capacity": rep.capacity, "weight": rep.weight}
     session.merge(RosterOverride(rep_id=rep.id, data=stored, updated_at=now))
     moved = 0
-    if rep.status == "deactivated" and (before is None or before.status != "deactivated"):
+    if rep.status == "deactivated":  # not only on the change: a retried or replayed update finds nothing left
         moved = offboard(session=session, outbox=outbox, runtime=runtime, rep_id=rep.id, now=now, channel=channel)
     return rep, moved
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from customer_master.domain.regions import INDEX, NAMES, PROVINCES, region_name, region_prefix
@@ -129,8 +130,11 @@ def _join(*parts: str) -> str:
 
 
 def _squeeze(text: str) -> str:
-    """Drop spaces and punctuation, except one space between Latin words ('co ltd', not 'coltd')."""
-    return _join(*_NOISE.split(text))
+    """Drop spaces and punctuation, except one space between Latin words ('co ltd', not 'coltd').
+
+    NFKC again after the drop: marks the punctuation kept apart now meet and take canonical order.
+    """
+    return unicodedata.normalize("NFKC", _join(*_NOISE.split(text)))
 
 
 @dataclass(frozen=True)

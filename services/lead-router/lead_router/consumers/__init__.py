@@ -1,4 +1,5 @@
-"""lead-router's consumers: lead.created → a routing decision; customer merges → who owns whom."""
+"""lead-router's consumers: lead.created → a routing decision; customer merges → who owns whom;
+the org directory → the roster."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from collections.abc import Sequence
 
 from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerUnmerged
 from crm.events.lead.v1.lead_pb2 import LeadCreated
+from crm.events.org.v1.org_pb2 import RepUpdated
 from crmkit.cloudevents import CloudEvent
+from crmkit.errors import PoisonMessage
 from crmkit.handlers import HandlerContext, Subscription
+from crmkit.timeutil import utcnow
 
-from lead_router import merges, service
+from lead_router import merges, roster_admin, service
+from lead_router.domain.roster import RosterError
 from lead_router.domain.rules_yaml import LoadedRules
 from lead_router.runtime import Runtime
 
@@ -59,4 +64,36 @@ def merge_subscription() -> Subscription:
         topics=("crm.customer.v1",),
         handlers={"crm.customer.merged": handle_merged, "crm.customer.unmerged": handle_unmerged},
         ignored=frozenset({"crm.customer.resolved", "crm.customer.updated"}),
+    )
+
+
+def org_subscription(*, config: LoadedRules | Runtime, channel: str) -> Subscription:
+    """The org directory (HR / WeCom sync) on crm.org.v1: each rep update goes through the same path as
+    ``PUT /roster/reps/{id}``; a deactivation re-routes the rep's open leads in the same transaction."""
+    runtime = Runtime.of(config)
+
+    def handle_rep_updated(ctx: HandlerContext, event: CloudEvent) -> None:
+        """Apply one rep as the directory has them; an invalid rep is a poison message naming the problem."""
+        update = event.data_as(RepUpdated)
+        data: dict[str, object] = {"id": update.rep_id}
+        data |= {key: value for key, value in (("team", update.team), ("status", update.status)) if value}
+        data |= {key: value for key, value in (("name", update.name), ("capacity", update.capacity)) if value}
+        if update.skills:
+            data["skills"] = list(update.skills)
+        previous = runtime.roster
+        try:
+            roster_admin.update_rep(
+                session=ctx.session, outbox=ctx.outbox, runtime=runtime, data=data, now=utcnow(), channel=channel
+            )
+        except RosterError as exc:
+            runtime.roster = previous
+            raise PoisonMessage(f"rep {update.rep_id!r}: {exc}") from exc
+        except Exception:
+            runtime.roster = previous
+            raise
+
+    return Subscription(
+        group="lead-router-org",
+        topics=("crm.org.v1",),
+        handlers={"crm.org.rep_updated": handle_rep_updated},
     )
