@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from crm_contracts import load_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
@@ -63,24 +64,8 @@ REQUIRED_ENV = (
     "CRM_PII_KEY",
 )
 
-# Expected topics -> partitions. Kept here as the expected value for now; to be
-# pointed at the topic registry later.
-_MAIN_TOPICS: dict[str, int] = {
-    "crm.touchpoint.miniprogram.v1": 6,
-    "crm.touchpoint.wecom.v1": 6,
-    "crm.touchpoint.order.v1": 6,
-    "crm.touchpoint.form.v1": 6,
-    "crm.touchpoint.import.v1": 6,
-    "crm.customer.v1": 6,
-    "crm.lead.v1": 6,
-    "crm.scoring.v1": 6,
-    "crm.contract.v1": 3,
-    "crm.notify.v1": 3,
-}
-EXPECTED_TOPICS: dict[str, int] = {
-    **_MAIN_TOPICS,
-    **{f"{topic}.dlq": 1 for topic in _MAIN_TOPICS},
-}
+# Expected topics -> partitions: the topic registry's (each topic and its 1-partition DLQ).
+EXPECTED_TOPICS: dict[str, int] = load_registry().all_topic_names()
 
 # Outbox column -> Kafka header, exactly what the embedded relay sets (the `id`
 # header itself is added by the EventRouter from table.field.event.id).
