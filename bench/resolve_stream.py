@@ -48,9 +48,11 @@ from crmkit.applier import EventApplier
 from crmkit.checkpoint import WalCheckpointer
 from crmkit.cloudevents import PROTOBUF, CloudEvent
 from crmkit.db import Database
+from crmkit.runner import tune_interpreter
 from customer_master.consumers import subscription
 from customer_master.domain.blocking import block_keys
 from customer_master.models import Base
+from customer_master.settings import Settings
 from customer_master.storage import open_database
 
 REGION_CODES = ["310000", "320000", "330000", "110000", "440000", "510000", ""]
@@ -295,6 +297,7 @@ def main() -> None:
         build_master(partial, args.master)
         partial.rename(cached)
     print(f"master: {args.master:,} customers ({cached})")
+    tune_interpreter(Settings())  # the service's GIL interval and collector thresholds, as its runner sets them
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         for phase in ("capacity", "paced"):
             copy = Path(tmp) / f"{phase}.db"

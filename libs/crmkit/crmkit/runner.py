@@ -152,15 +152,20 @@ class ServiceProcess:
             raise SystemExit(1)
 
 
+def tune_interpreter(settings: ServiceSettings) -> None:
+    """A service's GIL switch interval and garbage-collector thresholds; what exists now is frozen."""
+    sys.setswitchinterval(settings.gil_switch_interval_s)
+    gc.freeze()  # what start-up built (rules, registry, metadata) is never scanned again
+    gc.set_threshold(settings.gc_gen0_threshold, 50, 100)
+
+
 def run(process_factory: Callable[[], ServiceProcess]) -> None:
     """Entry point for ``python -m <service>``: build the process inside the loop and serve."""
 
     async def main() -> None:
         process = process_factory()
         configure_logging(process.settings.log_level)
-        sys.setswitchinterval(process.settings.gil_switch_interval_s)
-        gc.freeze()  # what start-up built (rules, registry, metadata) is never scanned again
-        gc.set_threshold(process.settings.gc_gen0_threshold, 50, 100)
+        tune_interpreter(process.settings)
         await process.serve()
 
     asyncio.run(main())
