@@ -9,10 +9,12 @@ Pure (no I/O), so ``crm dedupe`` and, later, the streaming side share it. The st
    numbers as ``score``, and only review-band pairs get their evidence written out);
 2. **blocking**: a record is compared only with records that share a blocking key, never
    with every other record. Customers block on the exact strong keys (unionid, WeCom
-   external user id, mobile, e-mail), accounts on credit code and company key. With the
-   weights in :mod:`~customer_master.domain.matching` this loses nothing: no pair without an
-   equal strong key (customers) or an equal credit code / company key (accounts) can reach
-   ``REVIEW`` (:func:`max_score_without_block_key` checks it, and a test holds it). A block
+   external user id, mobile, e-mail) and on a clear full name at one organisation, accounts
+   on credit code, company key and, where a Latin name shares it, a name's sound (pinyin,
+   English trades translated). With the weights in :mod:`~customer_master.domain.matching`
+   this loses nothing: no pair that shares no block can reach ``REVIEW`` (a name at an
+   organisation or a shared sound are blocks themselves; :func:`max_score_without_block_key`
+   checks the rest, and a test holds it). A block
    with more than ``BLOCK_ALL_PAIRS`` distinct forms is compared in a sliding window only;
 3. records with an identical normalised form are compared once (a 'signature'); when that
    self-pair does not merge automatically, each record stays apart (review: against the first);
@@ -260,32 +262,6 @@ def account_id_for(smallest_record_id: str) -> str:
     return "acc_" + hashlib.blake2b(smallest_record_id.encode(), digest_size=10).hexdigest()
 
 
-def customer_block_keys(record: MatchRecord) -> tuple[str, ...]:
-    """The exact keys a customer record is blocked on."""
-    keys = []
-    if record.unionid:
-        keys.append("u:" + record.unionid)
-    if record.wecom_external_userid:
-        keys.append("w:" + record.wecom_external_userid)
-    if record.mobile:
-        keys.append("m:" + record.mobile)
-    if record.email:
-        keys.append("e:" + record.email)
-    if record.name.kind == "full" and record.company.key:
-        keys.append(f"n:{record.name.text}|{record.company.key}")
-    return tuple(keys)
-
-
-def account_block_keys(record: MatchRecord) -> tuple[str, ...]:
-    """The exact keys an account record is blocked on (credit code, company key)."""
-    keys = []
-    if record.credit_code:
-        keys.append("c:" + record.credit_code)
-    if record.company.key:
-        keys.append("k:" + record.company.key)
-    return tuple(keys)
-
-
 def has_account(record: MatchRecord) -> bool:
     """Whether a record names an organisation."""
     return bool(record.credit_code or record.company.core)
@@ -362,8 +338,8 @@ def _account_keys(signatures: Sequence[FlatRecord]) -> tuple[BlockKey, ...]:
     return (CREDIT_CODE, COMPANY_KEY, shared_sound)
 
 
-# What customers are blocked on (see customer_block_keys; accounts: _account_keys): flat fields,
-# or a function of the flat record for a composite key.
+# What customers are blocked on (accounts: _account_keys): flat fields (unionid, WeCom id, mobile,
+# e-mail), or a function of the flat record for a composite key.
 BlockKey = int | Callable[[FlatRecord], str]
 _CUSTOMER_KEYS: tuple[BlockKey, ...] = (UNIONID, WECOM, MOBILE, EMAIL, _name_at_company)
 
