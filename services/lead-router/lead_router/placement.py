@@ -239,7 +239,37 @@ def emit_assigned(
         ),
     )
     suffix = ":assigned" if number == 1 else f":assigned:{number}"
-    notification_id = f"ntf_{uuid.uuid5(_NOTIFY_NAMESPACE, lead_id + suffix).hex[:24]}"
+    _notify(
+        outbox,
+        seed=lead_id + suffix,
+        correlation_id=correlation_id,
+        channel=channel,
+        recipient=assignee,
+        template="lead_assigned",
+        subject_id=lead_id,
+        params={
+            "lead_id": lead_id,
+            "rule": move.rule,
+            "company": str(facts.get("company") or "-"),
+            "region_code": str(facts.get("region") or "-"),
+            "product": str(facts.get("product_interest") or "-"),
+        },
+    )
+
+
+def _notify(
+    outbox: Outbox,
+    *,
+    seed: str,
+    correlation_id: str,
+    channel: str,
+    recipient: str,
+    template: str,
+    subject_id: str,
+    params: Mapping[str, str],
+) -> None:
+    """``notify.requested`` whose id is derived from ``seed``, so a redelivered cause asks once."""
+    notification_id = f"ntf_{uuid.uuid5(_NOTIFY_NAMESPACE, seed).hex[:24]}"
     outbox.emit(
         event_type="crm.notify.requested",
         key=notification_id,
@@ -247,16 +277,10 @@ def emit_assigned(
         data=NotificationRequested(
             notification_id=notification_id,
             channel=channel,
-            recipient=assignee,
-            template="lead_assigned",
-            subject_id=lead_id,
-            params={
-                "lead_id": lead_id,
-                "rule": move.rule,
-                "company": str(facts.get("company") or "-"),
-                "region_code": str(facts.get("region") or "-"),
-                "product": str(facts.get("product_interest") or "-"),
-            },
+            recipient=recipient,
+            template=template,
+            subject_id=subject_id,
+            params=params,
         ),
     )
 
@@ -284,17 +308,13 @@ def emit_pooled(outbox: Outbox, *, lead_id: str, customer_id: str, move: Move, c
 
 def emit_alarm(outbox: Outbox, *, alarm: Alarm, lead_id: str, correlation_id: str, channel: str) -> None:
     """A raised silent-failure alarm as a notification (id deterministic per alarm and the lead that raised it)."""
-    notification_id = f"ntf_{uuid.uuid5(_NOTIFY_NAMESPACE, f'{alarm.key}@{lead_id}').hex[:24]}"
-    outbox.emit(
-        event_type="crm.notify.requested",
-        key=notification_id,
+    _notify(
+        outbox,
+        seed=f"{alarm.key}@{lead_id}",
         correlation_id=correlation_id,
-        data=NotificationRequested(
-            notification_id=notification_id,
-            channel=channel,
-            recipient=ALARM_RECIPIENT,
-            template="routing_alarm",
-            subject_id=alarm.rule or alarm.kind,
-            params={"alarm": alarm.kind, "rule": alarm.rule or "-", "detail": alarm.detail, "at": alarm.at.isoformat()},
-        ),
+        channel=channel,
+        recipient=ALARM_RECIPIENT,
+        template="routing_alarm",
+        subject_id=alarm.rule or alarm.kind,
+        params={"alarm": alarm.kind, "rule": alarm.rule or "-", "detail": alarm.detail, "at": alarm.at.isoformat()},
     )
