@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/resolve_stream.py [--master 1000000] [--rate 3000] [--seconds 20]
 
-Builds (once, cached under ``var/bench/``) a customer-master SQLite database holding
+Builds (once per schema, cached under ``var/bench/``) a customer-master SQLite database holding
 ``--master`` customers with their identity keys, blocking keys and one source record
 each, copies it, and feeds it touchpoints shaped like the load generator's (80% from
 people already in the master, 20% new) through the consumer's real apply path
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import os
 import random
@@ -47,7 +48,7 @@ from crm_contracts import load_registry
 from crmkit.applier import EventApplier
 from crmkit.checkpoint import WalCheckpointer
 from crmkit.cloudevents import PROTOBUF, CloudEvent
-from crmkit.db import Database
+from crmkit.db import Database, add_infra_tables
 from crmkit.runner import tune_interpreter
 from customer_master.consumers import subscription
 from customer_master.domain.blocking import block_keys
@@ -110,6 +111,16 @@ def _master_rows(count: int) -> Iterator[tuple[tuple[object, ...], list[tuple[st
         keys = [("unionid", person.unionid, customer_id), ("phone", phone, customer_id)]
         blocks = sorted(block_keys(name=person.name, company=person.company, email="", phone_e164=phone))
         yield row, keys, blocks
+
+
+def schema_digest() -> str:
+    """A short digest of the service's tables and indexes: a cached master built for another schema is rebuilt."""
+    add_infra_tables(Base.metadata)  # the ledger and outbox, as every service database holds them
+    described = sorted(
+        (table.name, [column.name for column in table.columns], sorted(str(index.name) for index in table.indexes))
+        for table in Base.metadata.sorted_tables
+    )
+    return hashlib.sha256(repr(described).encode()).hexdigest()[:8]
 
 
 def build_master(path: Path, count: int) -> None:
@@ -290,8 +301,10 @@ def main() -> None:
     parser.add_argument("--collect-stream", action="store_true", help="let garbage collections walk the stream")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / f"master-{args.master}.db"
+    cached = CACHE / f"master-{args.master}-{schema_digest()}.db"
     if not cached.exists():
+        for stale in CACHE.glob(f"master-{args.master}*.db"):  # built for an earlier schema
+            stale.unlink()
         partial = cached.with_suffix(".building")
         partial.unlink(missing_ok=True)
         build_master(partial, args.master)

@@ -165,7 +165,7 @@ def test_a_replayed_touchpoint_is_applied_once(db: Database) -> None:
     feed(db, form("f2", 20, name="张大伟", phone="13812345678"))
     (again,), rows = feed(db, touch)  # redelivered after the ledger forgot it
     assert again.customer.id == first.customer.id and again.changed == ()
-    assert "crm.customer.updated" not in [row["type"] for row in rows]
+    assert "crm.customer.updated" not in [row.type for row in rows]
     stored = record(db, first.customer.id)
     assert stored.name == "张大伟" and stored.version == 2
     with db.engine.connect() as connection:
@@ -185,7 +185,7 @@ def test_customers_of_one_company_and_region_share_an_account(db: Database, clie
     accounts = [o.customer.account_id for o in outcomes]
     assert accounts[0] == accounts[1] and accounts[0].startswith("acc_")
     assert len({accounts[0], accounts[2], accounts[3]}) == 3 and accounts[4] == ""
-    resolved = [CustomerResolved.FromString(r["payload"]) for r in rows if r["type"] == "crm.customer.resolved"]
+    resolved = [CustomerResolved.FromString(r.payload) for r in rows if r.type == "crm.customer.resolved"]
     assert [r.account_id for r in resolved] == accounts
     body = client.get(f"/accounts/{accounts[0]}").json()
     assert body["region_code"] == "310000" and len(body["customer_ids"]) == 2

@@ -319,12 +319,12 @@ def test_an_imported_record_joins_the_customer_with_its_mobile_opens_no_lead_and
     (live,), live_rows = _feed(
         db, service.Touchpoint("f1", "/forms#f1", "crm.form.lead_submitted", "/forms", NOW, form)
     )
-    assert "crm.lead.created" in [r["type"] for r in live_rows]
+    assert "crm.lead.created" in [r.type for r in live_rows]
     row = row_of(record_id="r1", name="张伟", phone="+86 138 1234 5678", email="zw@sh6h.cn", observed_at="2023-05-18")
     (imported,), rows = _feed(db, _as_consumed(row))
     assert imported.customer.id == live.customer.id and not imported.created and imported.matched_on == "phone"
     assert imported.customer.email == "zw@sh6h.cn" and imported.customer.name == "张伟"
-    assert [r["type"] for r in rows] == ["crm.customer.resolved", "crm.customer.updated"]  # no lead
+    assert [r.type for r in rows] == ["crm.customer.resolved", "crm.customer.updated"]  # no lead
     with db.engine.connect() as connection:
         source = connection.execute(
             select(TABLES["source_records"]).where(TABLES["source_records"].c.id == row.event_id)

@@ -61,7 +61,7 @@ def route(db: Database, runtime: Runtime, lead_id: str, region: str = "310000", 
         service.route_lead(
             session=session, outbox=outbox, config=runtime, lead=message, correlation_id=lead_id, channel="console"
         )
-        return [str(row["type"]) for row in outbox.rows]
+        return [row.type for row in outbox.rows]
 
 
 def outbox_types(db: Database) -> list[str]:

@@ -6,6 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from crm_contracts import Registry
 
@@ -114,7 +115,8 @@ class EventApplier:
             except Exception as exc:  # noqa: BLE001 - any handler error is judged by the runtime
                 session.rollback()
                 return ApplyResult(_NOTHING, _NOTHING, 0, failed_at=failed_at, error=exc)
-            ledger_rows = [_ledger_row(consumer, event) for _, event in fresh]
+            now = utcnow()
+            ledger_rows = [_ledger_row(consumer, event, now) for _, event in fresh]
             record_processed(connection, tables.ledger, ledger_rows)
             emitted = outbox.write(session, tables.outbox)
             session.commit()
@@ -124,13 +126,6 @@ class EventApplier:
         return ApplyResult(applied=applied, duplicates=Counter(e.topic for e in events) - applied, emitted=emitted)
 
 
-def _ledger_row(consumer: str, event: CloudEvent) -> dict[str, object]:
-    return {
-        "consumer": consumer,
-        "event_key": event.dedupe_key,
-        "event_type": event.type,
-        "topic": event.topic,
-        "partition": event.partition,
-        "offset": event.offset,
-        "processed_at": utcnow(),
-    }
+def _ledger_row(consumer: str, event: CloudEvent, now: datetime) -> tuple[object, ...]:
+    """The ledger row of ``event`` (:data:`crmkit.db.LEDGER_COLUMNS`)."""
+    return (consumer, event.dedupe_key, event.type, event.topic, event.partition, event.offset, now)

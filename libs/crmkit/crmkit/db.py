@@ -29,13 +29,13 @@ from sqlalchemy import (
     delete,
     event,
     func,
-    insert,
     select,
 )
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
 from crmkit.checkpoint import JOURNAL_SIZE_LIMIT_BYTES, WRITER_AUTOCHECKPOINT_PAGES
+from crmkit.rawsql import RawSql
 
 READ_ONLY = "crm_read_only"
 """Execution option: this connection only reads, so on SQLite it need not queue for the write lock."""
@@ -172,10 +172,16 @@ def _processed_query(ledger: Table) -> Select[Any]:
     )
 
 
-def record_processed(connection: Connection, ledger: Table, rows: list[dict[str, object]]) -> None:
-    """Write the ledger rows that make a redelivery of these events a no-op (one executemany)."""
-    if rows:
-        connection.execute(insert(ledger), rows)
+LEDGER_COLUMNS = ("consumer", "event_key", "event_type", "topic", "partition", "offset", "processed_at")
+"""The ledger row's columns, in the order :func:`record_processed` takes its tuples."""
+
+
+def record_processed(connection: Connection, ledger: Table, rows: list[tuple[object, ...]]) -> None:
+    """Write the ledger rows that make a redelivery of these events a no-op (one executemany).
+
+    Each row holds the values of :data:`LEDGER_COLUMNS`, in order.
+    """
+    RawSql(connection).insert(ledger, LEDGER_COLUMNS, rows)
 
 
 def delete_outbox_rows(engine: Engine, outbox: Table, seqs: list[int]) -> None:

@@ -14,21 +14,38 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from confluent_kafka import KafkaError, Producer
 from crm_contracts import Registry
 from google.protobuf.message import Message
-from sqlalchemy import Engine, Table, bindparam, delete, insert, select
+from sqlalchemy import Engine, Table, bindparam, delete, select
 from sqlmodel import Session
 
 from crmkit import metrics
 from crmkit.cloudevents import SPECVERSION, encode_data, new_event_id
 from crmkit.db import READ_ONLY, delete_outbox_rows
+from crmkit.rawsql import RawSql
 from crmkit.timeutil import to_rfc3339, utcnow
 
 log = logging.getLogger(__name__)
 Row: TypeAlias = tuple[Any, ...]
+
+
+class OutboxRow(NamedTuple):
+    """One queued outbox row, in the table's column order (``seq`` is the database's)."""
+
+    id: str
+    aggregatetype: str
+    aggregateid: str
+    type: str
+    payload: bytes
+    ce_source: str
+    ce_time: str
+    ce_specversion: str
+    content_type: str
+    correlation_id: str
+    created_at: datetime
 
 
 class Outbox:
@@ -38,7 +55,7 @@ class Outbox:
         self._registry = registry
         self._source = source
         self._content_type = content_type
-        self.rows: list[dict[str, object]] = []
+        self.rows: list[OutboxRow] = []
 
     def emit(
         self,
@@ -58,26 +75,25 @@ class Outbox:
         event_id = event_id or new_event_id()
         now = utcnow()
         self.rows.append(
-            {
-                "id": event_id,
-                "aggregatetype": topic.name,
-                "aggregateid": key,
-                "type": event_type,
-                "payload": encode_data(data, self._content_type),
-                "ce_source": self._source,
-                "ce_time": to_rfc3339(time or now),
-                "ce_specversion": SPECVERSION,
-                "content_type": self._content_type,
-                "correlation_id": correlation_id,
-                "created_at": now,
-            }
+            OutboxRow(
+                id=event_id,
+                aggregatetype=topic.name,
+                aggregateid=key,
+                type=event_type,
+                payload=encode_data(data, self._content_type),
+                ce_source=self._source,
+                ce_time=to_rfc3339(time or now),
+                ce_specversion=SPECVERSION,
+                content_type=self._content_type,
+                correlation_id=correlation_id,
+                created_at=now,
+            )
         )
         return event_id
 
     def write(self, session: Session, table: Table) -> int:
-        """Insert the queued rows in the session's transaction (one executemany)."""
-        if self.rows:
-            session.connection().execute(insert(table), self.rows)
+        """Insert the queued rows in the session's transaction (one executemany on the DBAPI cursor)."""
+        RawSql(session.connection()).insert(table, OutboxRow._fields, self.rows)
         return len(self.rows)
 
 

@@ -16,11 +16,12 @@ from typing import Any
 
 from crm.events.customer.v1.customer_pb2 import CustomerMerged, CustomerProfile, CustomerUnmerged, CustomerUpdated
 from crmkit.outbox import Outbox
+from crmkit.rawsql import RawSql
 from crmkit.timeutil import to_timestamp
 from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 
 from customer_master.domain.blocking import block_keys
-from customer_master.domain.matching import MatchRecord, prepare, score
+from customer_master.domain.matching import Decision, FlatRecord, decide, prepare_flat, score, score_flat, unflatten
 from customer_master.domain.resolution import PROFILE_FIELDS, RECORD_FIELDS, CustomerRecord
 from customer_master.models import (
     Base,
@@ -31,7 +32,6 @@ from customer_master.models import (
     MergeSuggestionRow,
     SourceRecordRow,
 )
-from customer_master.rawsql import RawSql
 
 _NAMESPACE = uuid.UUID("0b5f7d52-35a4-4d0e-9c1e-5d1f3f7b2a61")
 _CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
@@ -104,14 +104,14 @@ def _matching_view(sql: RawSql, ids: set[str]) -> dict[str, CustomerRecord]:
     }
 
 
-def _prepared(customer: CustomerRecord) -> MatchRecord:
+def _prepared(customer: CustomerRecord) -> FlatRecord:
     return _prepare(customer.name, customer.phone_e164, customer.email, customer.company, customer.region_code)
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _prepare(name: str, phone: str, email: str, company: str, region: str) -> MatchRecord:
+def _prepare(name: str, phone: str, email: str, company: str, region: str) -> FlatRecord:
     """A customer's fields normalised for scoring; cached: a key's holders are compared again with each newcomer."""
-    return prepare(name=name, phone=phone, email=email, company=company, region=region)
+    return prepare_flat(name=name, phone=phone, email=email, company=company, region=region)
 
 
 def find_duplicates(
@@ -188,30 +188,41 @@ def _triage(
     known: dict[str, CustomerRecord],
     now: datetime,
 ) -> None:
-    """Score each pair (each customer prepared once); merge, suggest or let be."""
+    """Score each pair (each customer prepared once); merge, suggest or let be.
+
+    Most pairs score as distinct: they are scored without their evidence text, and only a pair
+    that may merge or be suggested gets its suggestion id looked up and its evidence written out.
+    """
     records = {**_matching_view(sql, {c for pair in pairs for c in pair} - set(known)), **known}
-    prepared: dict[str, MatchRecord] = {}
-    ids = {pair: suggestion_id(*pair) for pair in pairs}
-    existing: dict[str, str] = dict(sql.rows_in(_SUGGESTION_STATUS, sorted(set(ids.values()))))
-    merged: set[str] = set()
-    suggestions = []
+    prepared: dict[str, FlatRecord] = {}
+    likely: dict[tuple[str, str], Decision] = {}
     for a_id, b_id in sorted(pairs):
         a, b = records.get(a_id), records.get(b_id)
-        if a is None or b is None or a.merged_into or b.merged_into or merged & {a_id, b_id}:
+        if a is None or b is None or a.merged_into or b.merged_into:
             continue
-        sid = ids[a_id, b_id]
-        if existing.get(sid) == "rejected":
-            continue  # a reviewer said two people: no score overrides that
         for customer in (a, b):
             if customer.id not in prepared:
                 prepared[customer.id] = _prepared(customer)
-        match = score(prepared[a_id], prepared[b_id])
-        survivor, absorbed = sorted((a, b), key=lambda c: (c.created_at, c.id))
+        decision = decide(score_flat(prepared[a_id], prepared[b_id]))
+        if decision != "distinct":
+            likely[a_id, b_id] = decision
+    ids = {pair: suggestion_id(*pair) for pair in likely}
+    existing: dict[str, str] = dict(sql.rows_in(_SUGGESTION_STATUS, sorted(set(ids.values()))))
+    merged: set[str] = set()
+    suggestions = []
+    for (a_id, b_id), decision in likely.items():
+        sid = ids[a_id, b_id]
+        if merged & {a_id, b_id} or existing.get(sid) == "rejected":
+            continue  # one of them is gone; or a reviewer said two people: no score overrides that
+        if decision == "review" and sid in existing:
+            continue  # suggested already
+        match = score(unflatten(prepared[a_id]), unflatten(prepared[b_id]))
+        survivor, absorbed = sorted((records[a_id], records[b_id]), key=lambda c: (c.created_at, c.id))
         if match.decision == "auto_merge":
             reason = "auto: " + ", ".join(item.rule for item in match.evidence if item.weight > 0)
             _merge(sql, outbox, survivor.id, absorbed.id, reason=reason, confidence=match.score, now=now)
             merged.add(absorbed.id)
-        elif match.decision == "review" and sid not in existing:
+        elif match.decision == "review":
             existing[sid] = "open"
             evidence = [{"rule": e.rule, "weight": e.weight, "detail": e.detail} for e in match.evidence]
             suggestions.append((sid, survivor.id, absorbed.id, match.score, evidence, "open", now, None, ""))

@@ -37,7 +37,7 @@ class Customer(Base, table=True):
     merged_into: str = Field(default="", max_length=40)
     provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime
-    updated_at: datetime = Field(index=True)
+    updated_at: datetime  # not indexed: the freshness figure counts in the same scan as completeness
 
 
 class IdentityKeyRow(Base, table=True):
@@ -46,7 +46,7 @@ class IdentityKeyRow(Base, table=True):
     __tablename__ = "identity_keys"
 
     kind: str = Field(primary_key=True, max_length=40)
-    value: str = Field(primary_key=True, max_length=200, index=True)
+    value: str = Field(primary_key=True, max_length=200)
     customer_id: str = Field(index=True, max_length=40)
     created_at: datetime
 
@@ -57,7 +57,7 @@ class BlockKeyRow(Base, table=True):
     __tablename__ = "block_keys"
 
     kind: str = Field(primary_key=True, max_length=40)
-    value: str = Field(primary_key=True, max_length=300, index=True)
+    value: str = Field(primary_key=True, max_length=300)
     customer_id: str = Field(primary_key=True, max_length=40, index=True)
 
 

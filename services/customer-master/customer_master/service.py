@@ -12,6 +12,7 @@ from crm.events.lead.v1.lead_pb2 import LeadCreated
 from crm.events.touchpoint.v1.touchpoint_pb2 import CustomerRecordImported, LeadFormSubmitted
 from crm_contracts.touchpoints import touchpoint_identity, wrap_touchpoint
 from crmkit.outbox import Outbox
+from crmkit.rawsql import RawSql
 from crmkit.timeutil import to_timestamp, utcnow
 from google.protobuf.message import Message
 from sqlmodel import Session
@@ -30,7 +31,6 @@ from customer_master.domain.resolution import (
     SourceMeta,
 )
 from customer_master.models import AccountRow, Base, Customer, IdentityKeyRow, LeadRow, SourceRecordRow
-from customer_master.rawsql import RawSql
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-9a43-4f57-8d0e-8d6b0c2f7a10")
 
@@ -105,14 +105,21 @@ _CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
 _IDENTIFYING = frozenset({"name", "company", "email", "phone_e164"})
 _WRITTEN = (*PROFILE_FIELDS, "account_id", "provenance", "version", "updated_at")
 _SEEN = "SELECT id FROM source_records WHERE id IN ({})"
-_KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE value IN ({})"
+# By the primary key (kind, value): a lookup by value alone would need a second index on every key written.
+_KEYS_BY_VALUE = "SELECT value, customer_id FROM identity_keys WHERE kind = ? AND value IN ({})"
 _ACCOUNTS_BY_BLOCK = "SELECT block, id FROM accounts WHERE block IN ({})"
 
 
 def _load(sql: RawSql, keys: set[IdentityKey]) -> tuple[dict[IdentityKey, str], dict[str, CustomerRecord]]:
-    """The owners of ``keys`` and those customers' records: two queries for the whole batch."""
-    rows = sql.rows_in(_KEYS_BY_VALUE, sorted({key.value for key in keys}))
-    owners = {key: owner for kind, value, owner in rows if (key := IdentityKey(kind, value)) in keys}
+    """The owners of ``keys`` and those customers' records: a query per kind of key, one for the records."""
+    values_of: dict[str, set[str]] = {}
+    for key in keys:
+        values_of.setdefault(key.kind, set()).add(key.value)
+    owners = {
+        IdentityKey(kind, value): owner
+        for kind, values in sorted(values_of.items())
+        for value, owner in sql.rows_in(_KEYS_BY_VALUE, sorted(values), kind)
+    }
     customers = merging.records_of(sql, owners.values())
     missing = set(owners.values()) - set(customers)
     if missing:
