@@ -60,27 +60,54 @@ REGION_CODES = ["310000", "320000", "330000", "110000", "440000", "510000", ""]
 CACHE = Path("var/bench")
 NEW_SHARE = 0.2
 """Share of the stream's people who are not in the master yet."""
+WORLDS = ("realistic", "loadgen")
+"""Who the people are. ``realistic``: a surname and one or two given characters (~33,000 names) at
+~430 organisations, so namesakes at one employer are few, as in a real master. ``loadgen``: the load
+generator's 300 names at 5 organisations (the figures before 2026-12-06): every name + employer
+block of a million customers is full, and each of a person's forms brings a new e-mail, so
+each form is compared with up to 50 namesakes."""
+GIVEN_CHARS = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰志红建国文斌辉鹏宇浩然婷雪梅琳晨"
+ORGANISATIONS = tuple(
+    f"{city}{trade}{industry}有限公司"
+    for city in ("上海", "北京", "杭州", "苏州", "成都", "广州")
+    for trade in ("华信", "博远", "恒通", "中科", "瑞丰", "天成", "新锐", "远航", "同创", "嘉和", "金石", "云帆")
+    for industry in ("科技", "贸易", "医疗器械", "信息技术", "物流", "生物医药")
+)
 
 
-def master_person(index: int) -> Person:
-    """The ``index``-th customer of the master, as the load generator knows people."""
+def person_name(rng: random.Random, world: str) -> str:
+    """A person's name in ``world``."""
+    if world == "loadgen":
+        return rng.choice(SURNAMES) + rng.choice(GIVEN)
+    return rng.choice(SURNAMES) + "".join(rng.choices(GIVEN_CHARS, k=rng.choice((1, 2, 2))))
+
+
+def organisation(rng: random.Random, world: str) -> str:
+    """An employer in ``world``."""
+    return rng.choice(COMPANIES if world == "loadgen" else ORGANISATIONS)
+
+
+def master_person(index: int, world: str) -> Person:
+    """The ``index``-th customer of the master."""
     rng = random.Random(index)
     return Person(
-        name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+        name=person_name(rng, world),
         phone=f"139{index:08d}",
         unionid=f"oU-m-{index}",
         openid=f"oM-m-{index}",
         external_userid=f"wm-m-{index}",
-        company=rng.choice(COMPANIES) if rng.random() < 0.6 else "",
+        company=organisation(rng, world) if rng.random() < 0.6 else "",
         region=rng.choice(REGION_CODES),
     )
 
 
-def _master_rows(count: int) -> Iterator[tuple[tuple[object, ...], list[tuple[str, str, str]], list[tuple[str, str]]]]:
+def _master_rows(
+    count: int, world: str
+) -> Iterator[tuple[tuple[object, ...], list[tuple[str, str, str]], list[tuple[str, str]]]]:
     """(customer row, identity keys, blocking keys) per master customer."""
     created = "2026-01-01 00:00:00.000000"
     for index in range(count):
-        person = master_person(index)
+        person = master_person(index, world)
         customer_id = f"cus_m{index:023d}"
         phone = f"+86{person.phone}"
         provenance = {
@@ -123,7 +150,7 @@ def schema_digest() -> str:
     return hashlib.sha256(repr(described).encode()).hexdigest()[:8]
 
 
-def build_master(path: Path, count: int) -> None:
+def build_master(path: Path, count: int, world: str) -> None:
     """Write a customer-master database with ``count`` customers (a few minutes for a million)."""
     began = time.perf_counter()
     db = Database(f"sqlite:///{path}", Base.metadata)
@@ -136,7 +163,7 @@ def build_master(path: Path, count: int) -> None:
     keys: list[tuple[str, str, str, object]] = []
     blocks: list[tuple[str, str, object]] = []
     sources: list[tuple[object, ...]] = []
-    for index, (row, key_rows, block_rows) in enumerate(_master_rows(count)):
+    for index, (row, key_rows, block_rows) in enumerate(_master_rows(count, world)):
         customers.append(row)
         keys.extend((kind, value, owner, row[-1]) for kind, value, owner in key_rows)
         blocks.extend((kind, value, row[0]) for kind, value in block_rows)
@@ -163,18 +190,18 @@ def build_master(path: Path, count: int) -> None:
     print(f"\n  master built in {time.perf_counter() - began:.0f} s ({path.stat().st_size / 2**20:.0f} MiB)")
 
 
-def stream(count: int, master: int, *, seed: int) -> list[CloudEvent]:
+def stream(count: int, master: int, *, seed: int, world: str) -> list[CloudEvent]:
     """``count`` touchpoint events from people of the master and new people."""
     rng = random.Random(seed)
-    known = [master_person(rng.randrange(master)) for _ in range(max(10, int(count * (1 - NEW_SHARE) / 4)))]
+    known = [master_person(rng.randrange(master), world) for _ in range(max(10, int(count * (1 - NEW_SHARE) / 4)))]
     fresh = [
         Person(
-            name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            name=person_name(rng, world),
             phone=f"158{n:08d}",
             unionid=f"oU-n-{seed}-{n}",
             openid=f"oM-n-{seed}-{n}",
             external_userid=f"wm-n-{seed}-{n}",
-            company=rng.choice(COMPANIES),
+            company=organisation(rng, world),
             region=rng.choice(REGION_CODES),
         )
         for n in range(max(10, int(count * NEW_SHARE / 4)))
@@ -298,18 +325,19 @@ def main() -> None:
     parser.add_argument("--capacity-count", type=int, default=30_000, help="touchpoints in the capacity phase")
     parser.add_argument("--batch", type=int, default=500, help="most touchpoints per transaction")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--world", choices=WORLDS, default="realistic", help="who the people are (see WORLDS)")
     parser.add_argument("--collect-stream", action="store_true", help="let garbage collections walk the stream")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / f"master-{args.master}-{schema_digest()}.db"
+    cached = CACHE / f"master-{args.master}-{args.world}-{schema_digest()}.db"
     if not cached.exists():
-        for stale in CACHE.glob(f"master-{args.master}*.db"):  # built for an earlier schema
+        for stale in CACHE.glob(f"master-{args.master}-{args.world}-*.db"):  # built for an earlier schema
             stale.unlink()
         partial = cached.with_suffix(".building")
         partial.unlink(missing_ok=True)
-        build_master(partial, args.master)
+        build_master(partial, args.master, args.world)
         partial.rename(cached)
-    print(f"master: {args.master:,} customers ({cached})")
+    print(f"master: {args.master:,} customers, {args.world} world ({cached})")
     tune_interpreter(Settings())  # the service's GIL interval and collector thresholds, as its runner sets them
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         for phase in ("capacity", "paced"):
@@ -317,9 +345,9 @@ def main() -> None:
             copy_settled(cached, copy)
             db = open_database(f"sqlite:///{copy}")
             if phase == "capacity":
-                events = stream(args.capacity_count, args.master, seed=args.seed)
+                events = stream(args.capacity_count, args.master, seed=args.seed, world=args.world)
             else:
-                events = stream(int(args.rate * args.seconds), args.master, seed=args.seed + 1)
+                events = stream(int(args.rate * args.seconds), args.master, seed=args.seed + 1, world=args.world)
             collector = nullcontext() if args.collect_stream else outside_the_collector()
             with checkpointing(copy), collector:
                 if phase == "capacity":

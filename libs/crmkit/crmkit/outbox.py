@@ -56,6 +56,14 @@ class Outbox:
         self._source = source
         self._content_type = content_type
         self.rows: list[OutboxRow] = []
+        self._now: tuple[datetime, str] | None = None
+
+    def _clock(self) -> tuple[datetime, str]:
+        """The transaction's time and its RFC 3339 text: read once, so its events share one time."""
+        if self._now is None:
+            now = utcnow()
+            self._now = now, to_rfc3339(now)
+        return self._now
 
     def emit(
         self,
@@ -67,13 +75,16 @@ class Outbox:
         event_id: str | None = None,
         time: datetime | None = None,
     ) -> str:
-        """Queue one event for its registry topic; returns the event id."""
+        """Queue one event for its registry topic; returns the event id.
+
+        ``time`` is the event's time; without it, the transaction's (the first emit's clock reading).
+        """
         topic = self._registry.topic_of(event_type)
         expected = topic.events[event_type].message_class
         if not isinstance(data, expected):
             raise TypeError(f"{event_type} needs {expected.__name__}, got {type(data).__name__}")
         event_id = event_id or new_event_id()
-        now = utcnow()
+        now, now_text = self._clock()
         self.rows.append(
             OutboxRow(
                 id=event_id,
@@ -82,7 +93,7 @@ class Outbox:
                 type=event_type,
                 payload=encode_data(data, self._content_type),
                 ce_source=self._source,
-                ce_time=to_rfc3339(time or now),
+                ce_time=to_rfc3339(time) if time else now_text,
                 ce_specversion=SPECVERSION,
                 content_type=self._content_type,
                 correlation_id=correlation_id,

@@ -50,11 +50,17 @@ def _bind_converter(column_type: TypeEngine[Any], dialect: Dialect) -> Convert |
     if core is None or dialect.name != "sqlite" or column_type._type_affinity is not DateTime:
         return core
     before = column_type.process_bind_param if isinstance(column_type, TypeDecorator) else None
+    last: tuple[Any, Any] = (None, None)  # a batch's rows share their transaction's clock reading
 
     def wall_clock_text(value: Any) -> Any:
-        if before is not None:
-            value = before(value, dialect)
-        return None if value is None else value.isoformat(" ", "microseconds")[:26]
+        nonlocal last
+        seen = last
+        if value is seen[0]:
+            return seen[1]
+        text = before(value, dialect) if before is not None else value
+        text = None if text is None else text.isoformat(" ", "microseconds")[:26]
+        last = (value, text)  # one rebinding: another thread sees the old pair or the new, never half
+        return text
 
     return wall_clock_text if all(wall_clock_text(v) == core(v) for v in _BIND_PROBES) else core
 
