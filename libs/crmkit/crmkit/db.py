@@ -6,7 +6,6 @@ database holds its state, its ledger and its outbox, and one transaction covers 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +20,9 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    Select,
     String,
     Table,
     Text,
-    bindparam,
     create_engine,
     delete,
     event,
@@ -166,19 +163,10 @@ class Database:
 
 
 def already_processed(connection: Connection, ledger: Table, *, consumer: str, keys: Iterable[str]) -> set[str]:
-    """The subset of ``keys`` this consumer has already applied."""
-    wanted = list(keys)
-    if not wanted:
-        return set()
-    return set(connection.execute(_processed_query(ledger), {"consumer": consumer, "keys": wanted}).scalars())
-
-
-@functools.cache
-def _processed_query(ledger: Table) -> Select[Any]:
-    """The ledger lookup, built once per table so SQLAlchemy compiles it once."""
-    return select(ledger.c.event_key).where(
-        ledger.c.consumer == bindparam("consumer"), ledger.c.event_key.in_(bindparam("keys", expanding=True))
-    )
+    """The subset of ``keys`` this consumer has already applied (one query on the ledger's primary key)."""
+    wanted = sorted(set(keys))
+    query = f"SELECT event_key FROM {ledger.name} WHERE consumer = ? AND event_key IN ({{}})"
+    return {row[0] for row in RawSql(connection).rows_in(query, wanted, consumer)}
 
 
 LEDGER_COLUMNS = ("consumer", "event_key", "event_type", "topic", "partition", "offset", "processed_at")

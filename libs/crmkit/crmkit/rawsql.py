@@ -12,7 +12,7 @@ SQL is written with ``?`` placeholders and runs on SQLite (``qmark``) and psycop
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -137,6 +137,23 @@ class RawSql:
             return []
         values = _padded(values)
         self._cursor.execute(_text(sql, self._mark, len(values)), (*params, *values))
+        return list(self._cursor.fetchall())
+
+    def rows_in_each(self, sql: str, groups: Mapping[Any, Sequence[Any]]) -> list[Row]:
+        """:meth:`rows_in` once per ``param → values`` group, as one statement (``UNION ALL``).
+
+        ``sql`` takes one placeholder before its ``IN ({})`` list; rows should name their group.
+        """
+        parts: list[str] = []
+        params: list[Any] = []
+        for param, values in groups.items():
+            if values:
+                padded = _padded(values)
+                parts.append(_text(sql, self._mark, len(padded)))
+                params.extend((param, *padded))
+        if not parts:
+            return []
+        self._cursor.execute(" UNION ALL ".join(parts), params)
         return list(self._cursor.fetchall())
 
     def select_in(self, sql: str, values: Sequence[Any], columns: Sequence[Column[Any]]) -> list[Row]:

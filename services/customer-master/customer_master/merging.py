@@ -44,8 +44,8 @@ _DATES = ("created_at", "updated_at")
 MAX_BLOCK = 50
 """A key more customers share than this (a common name at a big employer) is indexed but not compared on."""
 # Lookups by (kind, value) read the primary key index alone: (kind, value, customer_id) covers them.
-_BLOCK_SIZES = "SELECT value, COUNT(*) FROM block_keys WHERE kind = ? AND value IN ({}) GROUP BY value"
-_HOLDERS = "SELECT value, customer_id FROM block_keys WHERE kind = ? AND value IN ({})"
+_BLOCK_SIZES = "SELECT kind, value, COUNT(*) FROM block_keys WHERE kind = ? AND value IN ({}) GROUP BY kind, value"
+_HOLDERS = "SELECT kind, value, customer_id FROM block_keys WHERE kind = ? AND value IN ({})"
 _HELD = "SELECT kind, value, customer_id FROM block_keys WHERE customer_id IN ({})"
 _RECORD = tuple(_CUSTOMERS.c[name] for name in RECORD_FIELDS)
 _RECORDS = f"SELECT {', '.join(RECORD_FIELDS)} FROM customers WHERE id IN ({{}})"
@@ -160,17 +160,15 @@ def _block_sizes(sql: RawSql, keys: set[tuple[str, str]]) -> dict[tuple[str, str
     """How many customers hold each of ``keys`` (keys nobody holds are left out)."""
     return {
         (kind, value): size
-        for kind, values in _by_kind(keys).items()
-        for value, size in sql.rows_in(_BLOCK_SIZES, values, kind)
+        for kind, value, size in sql.rows_in_each(_BLOCK_SIZES, _by_kind(keys))
     }
 
 
 def _holders(sql: RawSql, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
     """The customers holding each of ``keys``."""
     holders: dict[tuple[str, str], set[str]] = {}
-    for kind, values in _by_kind(keys).items():
-        for value, holder in sql.rows_in(_HOLDERS, values, kind):
-            holders.setdefault((kind, value), set()).add(holder)
+    for kind, value, holder in sql.rows_in_each(_HOLDERS, _by_kind(keys)):
+        holders.setdefault((kind, value), set()).add(holder)
     return holders
 
 

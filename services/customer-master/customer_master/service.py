@@ -104,22 +104,20 @@ _ACCOUNTS = Base.metadata.tables[AccountRow.__tablename__]
 _CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
 _IDENTIFYING = frozenset({"name", "company", "email", "phone_e164"})
 _WRITTEN = (*PROFILE_FIELDS, "account_id", "provenance", "version", "updated_at")
+_ACCOUNT = _WRITTEN.index("account_id")
+_WRITTEN_BUT_ACCOUNT = tuple(name for name in _WRITTEN if name != "account_id")
 _SEEN = "SELECT id FROM source_records WHERE id IN ({})"
 # By the primary key (kind, value): a lookup by value alone would need a second index on every key written.
-_KEYS_BY_VALUE = "SELECT value, customer_id FROM identity_keys WHERE kind = ? AND value IN ({})"
+_KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE kind = ? AND value IN ({})"
 _ACCOUNTS_BY_BLOCK = "SELECT block, id FROM accounts WHERE block IN ({})"
 
 
 def _load(sql: RawSql, keys: set[IdentityKey]) -> tuple[dict[IdentityKey, str], dict[str, CustomerRecord]]:
-    """The owners of ``keys`` and those customers' records: a query per kind of key, one for the records."""
-    values_of: dict[str, set[str]] = {}
-    for key in keys:
-        values_of.setdefault(key.kind, set()).add(key.value)
-    owners = {
-        IdentityKey(kind, value): owner
-        for kind, values in sorted(values_of.items())
-        for value, owner in sql.rows_in(_KEYS_BY_VALUE, sorted(values), kind)
-    }
+    """The owners of ``keys`` and those customers' records: two queries for the whole batch."""
+    values_of: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        values_of.setdefault(key.kind, []).append(key.value)
+    owners = {IdentityKey(kind, value): owner for kind, value, owner in sql.rows_in_each(_KEYS_BY_VALUE, values_of)}
     customers = merging.records_of(sql, owners.values())
     missing = set(owners.values()) - set(customers)
     if missing:
@@ -132,10 +130,10 @@ def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequen
 
     Loads every key, customer, already-stored source record and account the batch can touch
     (one query each), resolves and runs survivorship in memory, then writes customers, keys,
-    source records, accounts and leads with one executemany each (a changed customer's columns
-    that changed, one executemany per set of them). A replayed touchpoint (its
-    source record exists) still resolves but changes, emits and opens nothing. New or renamed customers are
-    then checked for duplicates through their blocking keys (:mod:`customer_master.merging`).
+    source records, accounts and leads with one executemany each (changed customers with two:
+    with and without their account). A replayed touchpoint (its source record exists) still
+    resolves but changes, emits and opens nothing. New or renamed customers are then checked
+    for duplicates through their blocking keys (:mod:`customer_master.merging`).
     """
     now = utcnow()
     connection = session.connection()
@@ -223,17 +221,23 @@ def _write(
 
 
 def _update_customers(sql: RawSql, changed: Iterable[CustomerRecord], stored: dict[str, tuple[object, ...]]) -> None:
-    """Write each customer's columns that differ from its stored row (one executemany per set of columns)."""
-    # An unchanged indexed column (account, update time) then costs no index write.
-    by_columns: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+    """Write the changed customers: at most two executemany, with and without the (indexed) account column.
+
+    An unchanged account costs no index write, and a batch's rows share few statements.
+    """
+    with_account: list[tuple[object, ...]] = []
+    without_account: list[tuple[object, ...]] = []
     for customer in changed:
         values = _values(customer, _WRITTEN)
-        differ = [i for i, (new, old) in enumerate(zip(values, stored[customer.id], strict=True)) if new != old]
-        if differ:
-            columns = tuple(_WRITTEN[i] for i in differ)
-            by_columns.setdefault(columns, []).append((*(values[i] for i in differ), customer.id))
-    for columns, rows in by_columns.items():
-        sql.update(_CUSTOMERS, columns, rows)
+        before = stored[customer.id]
+        if values == before:
+            continue
+        if values[_ACCOUNT] != before[_ACCOUNT]:
+            with_account.append((*values, customer.id))
+        else:
+            without_account.append((*values[:_ACCOUNT], *values[_ACCOUNT + 1 :], customer.id))
+    sql.update(_CUSTOMERS, _WRITTEN, with_account)
+    sql.update(_CUSTOMERS, _WRITTEN_BUT_ACCOUNT, without_account)
 
 
 def _values(customer: CustomerRecord, names: Sequence[str]) -> tuple[object, ...]:
