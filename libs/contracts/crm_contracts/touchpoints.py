@@ -8,6 +8,8 @@ from crm.events.common.v1.identity_pb2 import Identity
 from crm.events.touchpoint.v1.touchpoint_pb2 import Touchpoint
 from google.protobuf.message import Message
 
+from crm_contracts.timestamps import set_timestamp
+
 _BODY_FIELD_BY_SCHEMA = {
     field.message_type.full_name: field.name
     for field in Touchpoint.DESCRIPTOR.oneofs_by_name["body"].fields
@@ -22,7 +24,7 @@ def wrap_touchpoint(*, event_id: str, event_type: str, source: str, occurred_at:
     except KeyError:
         raise ValueError(f"{body.DESCRIPTOR.full_name} is not a touchpoint message") from None
     touchpoint = Touchpoint(event_id=event_id, type=event_type, source=source)
-    touchpoint.occurred_at.FromDatetime(occurred_at)
+    set_timestamp(touchpoint.occurred_at, occurred_at)
     getattr(touchpoint, field).CopyFrom(body)
     return touchpoint
 

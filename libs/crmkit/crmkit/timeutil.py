@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from crm_contracts.timestamps import timestamp_of
 from google.protobuf.timestamp_pb2 import Timestamp
 
 
@@ -27,9 +28,7 @@ def to_rfc3339(value: datetime) -> str:
 
 def to_timestamp(value: datetime) -> Timestamp:
     """An aware datetime as a protobuf Timestamp."""
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(UTC))
-    return stamp
+    return timestamp_of(value)
 
 
 def from_timestamp(stamp: Timestamp) -> datetime:

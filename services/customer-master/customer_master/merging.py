@@ -158,10 +158,7 @@ def _by_kind(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 
 def _block_sizes(sql: RawSql, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """How many customers hold each of ``keys`` (keys nobody holds are left out)."""
-    return {
-        (kind, value): size
-        for kind, value, size in sql.rows_in_each(_BLOCK_SIZES, _by_kind(keys))
-    }
+    return {(kind, value): size for kind, value, size in sql.rows_in_each(_BLOCK_SIZES, _by_kind(keys))}
 
 
 def _holders(sql: RawSql, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:

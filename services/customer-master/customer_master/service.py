@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -49,12 +50,12 @@ class Touchpoint:
 
 def new_customer_id() -> str:
     """An opaque, stable customer id."""
-    return f"cus_{uuid.uuid4().hex[:24]}"
+    return f"cus_{os.urandom(12).hex()}"
 
 
 def new_account_id() -> str:
     """An opaque, stable account id."""
-    return f"acc_{uuid.uuid4().hex[:24]}"
+    return f"acc_{os.urandom(12).hex()}"
 
 
 def lead_id_for(event_key: str) -> str:

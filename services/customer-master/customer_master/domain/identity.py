@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from crm.events.common.v1.identity_pb2 import Identity
 
@@ -13,9 +13,8 @@ from customer_master.domain.normalise import nfkc, normalise_email, normalise_ph
 KEY_KINDS = ("unionid", "wecom_external_userid", "phone", "openid", "email", "member_id")
 
 
-@dataclass(frozen=True, order=True)
-class IdentityKey:
-    """One exact key, e.g. ('phone', '+8613812345678')."""
+class IdentityKey(NamedTuple):
+    """One exact key, e.g. ('phone', '+8613812345678'); ordered and hashed as that tuple."""
 
     kind: str
     value: str

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Rule = Literal["only", "trusted", "recent", "complete", "tiebreak"]
 
@@ -26,9 +25,8 @@ def trust_of(event_type: str) -> int:
     return next((rank for prefix, rank in TRUST.items() if event_type.startswith(prefix)), 0)
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One source record's value for one field."""
+class Candidate(NamedTuple):
+    """One source record's value for one field (a named tuple: made for every field of every touchpoint)."""
 
     value: str
     record_id: str
