@@ -6,7 +6,7 @@ from pathlib import Path
 
 import openpyxl  # type: ignore[import-untyped]
 from customer_master.batch import load
-from customer_master.domain.dedupe import SourceRecord, resolve
+from customer_master.domain.dedupe import SourceRecord, account_id_for, resolve
 from customer_master.domain.junk import junk_reasons
 from customer_master.domain.matching import prepare, score
 
@@ -111,3 +111,75 @@ def test_batch_accounts_meet_across_scripts() -> None:
     ]
     first, second = resolve(records).assignments
     assert first.account_id == second.account_id
+
+
+def _accounts(records: list[SourceRecord]) -> dict[str, str | None]:
+    return {a.record_id: a.account_id for a in resolve(records).assignments}
+
+
+def test_a_homophone_typo_of_a_company_is_its_account_across_customers() -> None:
+    records = [
+        SourceRecord("h1", name="杨杰华", phone="15662399888", company="青峰网络科技有限责任公司", region="成都"),
+        SourceRecord("h2", name="朱雨馨", phone="13137368040", company="青峰网络科技", region="四川省成都市"),
+        SourceRecord("h3", name="吕丹悦", phone="15563012333", company="青锋网络科技有限责任公司", region="Chengdu"),
+    ]
+    accounts = _accounts(records)
+    assert accounts["h1"] == accounts["h2"] == accounts["h3"]
+
+
+def test_sound_alike_names_in_two_named_regions_stay_apart() -> None:
+    records = [
+        SourceRecord("r1", name="王强", phone="13900001111", company="青锋网络科技（北京）有限公司"),
+        SourceRecord("r2", name="赵敏", phone="13900002222", company="青峰网络科技（上海）有限公司"),
+        SourceRecord("r3", name="Wang Li", phone="13900003333", company="Qingfeng Network Technology Co., Ltd."),
+    ]
+    accounts = _accounts(records)
+    assert len({accounts["r1"], accounts["r2"], accounts["r3"]}) == 3
+
+
+def test_names_two_characters_apart_or_of_two_credit_codes_are_not_homophone_typos() -> None:
+    records = [
+        SourceRecord("t1", name="杨杰华", phone="15662399888", company="青峰网络科技"),
+        SourceRecord("t2", name="吕丹悦", phone="15563012333", company="清锋网络科技"),  # two characters differ
+        SourceRecord("t3", name="王强", phone="13900001111", company="鑫源贸易", credit_code="91330100MA27XXXX1J"),
+        SourceRecord("t4", name="赵敏", phone="13900002222", company="新源贸易", credit_code="91330100MA28YYYY2X"),
+    ]
+    accounts = _accounts(records)
+    assert accounts["t1"] != accounts["t2"]
+    assert accounts["t3"] != accounts["t4"]
+
+
+def test_a_latin_name_joins_the_one_han_account_it_sounds_like() -> None:
+    records = [
+        SourceRecord("l1", name="陈婷薇", phone="13625147893", company="Xinmei Trading Corp."),
+        SourceRecord("l2", name="郭凯明", phone="13669573069", company="鑫美贸易股份有限公司", region="杭州"),
+        SourceRecord("l3", name="罗轩", phone="18626304816", company="杭州鑫美贸易"),
+        SourceRecord("l4", name="高先生", phone="17805587180", company="Foshan No.6 Middle School"),
+        SourceRecord("l5", name="张磊", phone="13060726673", company="佛山市第六中学"),
+    ]
+    accounts = _accounts(records)
+    assert accounts["l1"] == accounts["l2"] == accounts["l3"]
+    assert accounts["l4"] == accounts["l5"] != accounts["l1"]
+
+
+def test_a_latin_name_that_sounds_like_two_accounts_joins_neither() -> None:
+    records = [
+        SourceRecord("s1", name="陈婷薇", phone="13625147893", company="Zhongjin Trading"),
+        SourceRecord("s2", name="郭凯明", phone="13669573069", company="中金贸易（北京）有限公司"),
+        SourceRecord("s3", name="罗轩", phone="18626304816", company="中金贸易（宁波）有限公司"),
+    ]
+    accounts = _accounts(records)
+    assert len({accounts["s1"], accounts["s2"], accounts["s3"]}) == 3
+
+
+def test_a_customer_between_two_accounts_belongs_to_the_one_colleagues_name() -> None:
+    # One person's two records name an English rendering nobody ties and the Han name; the Han
+    # account is the one two colleagues name, so the person belongs to it (before: the smaller id).
+    records = [
+        SourceRecord("a9", name="林芳", phone="13812345678", company="Lanzhi Qipei Corp."),  # the smaller id
+        SourceRecord("c1", name="林芳", phone="13812345678", company="苏州蓝智汽车零部件有限公司"),
+        SourceRecord("c2", name="周成宇", phone="18888754203", company="苏州蓝智汽车零部件有限公司"),
+        SourceRecord("c3", name="马文涵", phone="17626246145", company="蓝智汽车零部件", region="苏州"),
+    ]
+    accounts = _accounts(records)
+    assert accounts["a9"] == accounts["c1"] == accounts["c2"] == accounts["c3"] == account_id_for("c1")

@@ -350,3 +350,13 @@ def test_real_records_are_not_junk(fields: dict[str, str]) -> None:
 )
 def test_english_and_pinyin_renderings_sound_like_the_han_name(english: str, han: str) -> None:
     assert company_pinyin(english.lower()) == company_pinyin(han)
+
+
+def test_company_sound_keys_homophones_and_english_ordinals_translate() -> None:
+    from customer_master.domain.companies import company_pinyin, company_sound
+
+    assert company_sound("青锋网络科技") == company_sound("青峰网络科技") == "qingfengwangluokeji"
+    assert company_sound("abc科技") == "abckeji"
+    assert company_pinyin("no 25 middle school") == company_sound("第二十五中学") == "diershiwuzhongxue"
+    assert company_pinyin("no 10 people s hospital") == company_sound("第十人民医院")
+    assert company_pinyin("xingtong biopharma") == company_sound("兴通生物医药")

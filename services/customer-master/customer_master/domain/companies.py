@@ -319,10 +319,54 @@ ENGLISH_TRADES: dict[str, str] = {
     "furniture": "jiaju",
     "auto parts": "qichepeijian",
     "hospital": "yiyuan",
+    # Institutions and further trades, as registered English names render them.
+    "peoples hospital": "renminyiyuan",
+    "traditional chinese medicine hospital": "zhongyiyiyuan",
+    "hospital of traditional chinese medicine": "zhongyiyiyuan",
+    "maternal and child health hospital": "fuyoubaojianyuan",
+    "childrens hospital": "ertongyiyuan",
+    "middle school": "zhongxue",
+    "primary school": "xiaoxue",
+    "foreign language school": "waiguoyuxuexiao",
+    "vocational and technical college": "zhiyejishuxueyuan",
+    "supply chain management": "gongyinglianguanli",
+    "enterprise management consulting": "qiyeguanlizixun",
+    "management consulting": "guanlizixun",
+    "catering management": "canyinguanli",
+    "management": "guanli",
+    "precision machinery": "jingmijixie",
+    "biopharma": "shengwuyiyao",
+    "biopharmaceutical": "shengwuyiyao",
+    "decoration engineering": "zhuangshigongcheng",
+    "decoration": "zhuangshi",
+    "environmental technology": "huanbaokeji",
+    "garment": "fuzhuang",
+    "electric appliance": "dianqi",
+    "electrical appliance": "dianqi",
+    "catering": "canyin",
+    "ceramics": "taoci",
+    "toys": "wanju",
+    "toy": "wanju",
+    "printing": "yinshua",
+    "lighting": "zhaoming",
+    "factory": "chang",
 }
 _ENGLISH_TRADES_RE = re.compile(
     r"\b(" + "|".join(map(re.escape, sorted(ENGLISH_TRADES, key=len, reverse=True))) + r")\b"
 )
+
+
+_POSSESSIVE_RE = re.compile(r"'?\s(?=s\b)|'(?=s\b)")
+_ORDINAL_RE = re.compile(r"\bno\.?\s*(\d{1,2})\b")  # 'No.6 Middle School' is 第六中学
+_DIGITS = ("ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba", "jiu")
+
+
+def _number_pinyin(number: int) -> str:
+    """1..99 as the pinyin of its Chinese numeral (25 → 'ershiwu' for 二十五; 10 → 'shi')."""
+    tens, ones = divmod(number, 10)
+    if not tens:
+        return _DIGITS[ones]
+    return (_DIGITS[tens] if tens > 1 else "") + "shi" + (_DIGITS[ones] if ones else "")
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -330,8 +374,31 @@ def company_pinyin(core: str) -> str:
     """A core as toneless pinyin letters (English trades translated), to tie 'shanghai diliu renmin
     yiyuan' or 'Yuanlian Trading' to its Han name."""
     if core.isascii():
-        translated = _ENGLISH_TRADES_RE.sub(lambda m: ENGLISH_TRADES[m.group(1)], core.lower())
+        # "People's" reaches here as 'people s' (punctuation is dropped): the possessive is one word.
+        translated = _ENGLISH_TRADES_RE.sub(lambda m: ENGLISH_TRADES[m.group(1)], _POSSESSIVE_RE.sub("", core.lower()))
+        translated = _ORDINAL_RE.sub(lambda m: "di" + _number_pinyin(int(m.group(1))), translated)
         return "".join(ch for ch in translated if ch.isalnum())
     from pypinyin import lazy_pinyin  # imported on first use: ~0.3 s
 
     return "".join(lazy_pinyin(core, errors="ignore")).lower()
+
+
+@functools.lru_cache(maxsize=1)
+def _syllables() -> dict[str, str]:
+    """Han character → its first reading as toneless pinyin (pypinyin's table, built once: ~0.1 s)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    table: dict[str, str] = {}
+    for codepoint, readings in pinyin_dict.items():
+        first = unicodedata.normalize("NFD", readings.split(",")[0])
+        table[chr(codepoint)] = "".join(ch for ch in first if not unicodedata.combining(ch))
+    return table
+
+
+def company_sound(core: str) -> str:
+    """A core as it sounds: toneless pinyin per Han character (first reading), letters and digits kept
+    lower-case, the rest dropped. Cheap (a table look-up per character, no phrase segmentation), so it
+    can key every name of a batch: homophone typos ('青锋网络' ~ '青峰网络') share it, as do most
+    pinyin renderings; for Latin names use :func:`company_pinyin` (English trades translated)."""
+    table = _syllables()
+    return "".join(table.get(ch) or (ch if ch.isascii() and ch.isalnum() else "") for ch in core.lower())

@@ -25,14 +25,17 @@ Pure (no I/O), so ``crm dedupe`` and, later, the streaming side share it. The st
    agree given that customer (a pinyin rendering, a typo, the region left out) — a person
    works for one organisation; another region, branch or name (a job change) stays apart;
    and records of one company name are one account per region (:meth:`_Clusterer.join_regions`:
-   a name without a region joins the one region it is found in, branches stay apart);
+   a name without a region joins the one region it is found in, branches stay apart); names that
+   sound alike (a homophone typo, a pinyin or English rendering) join the one account they can be
+   (:meth:`_Clusterer.join_sounds`);
 7. ``review`` pairs that end in different clusters become :class:`Suggestion` s, one per pair
    of clusters (the strongest), with the evidence;
 8. ids are derived from the smallest ``record_id`` of each cluster, so reruns and reordered
    input give the same ids.
 
-A customer belongs to the account most of its records point at; a consumer (no record
-with a company or credit code) has no account. Junk records get no account.
+A customer belongs to the account most of its records point at (ties: the account more customers
+name); a consumer (no record with a company or credit code) has no account. Junk records get no
+account.
 
 Cost, for ``crm dedupe`` on a million records: the account pass's comparisons may run aside
 (another process, ``resolve_flat(run_aside=...)``) while the customers are clustered, as they
@@ -49,7 +52,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, overload
 
-from customer_master.domain.companies import company_pinyin
+from customer_master.domain.companies import company_pinyin, company_sound
 from customer_master.domain.matching import (
     BRANCH,
     COMPANY_KEY,
@@ -546,6 +549,76 @@ class _Clusterer:
                 for members in _one_name_accounts(signatures, positions):
                     join(members)
 
+    def join_sounds(self) -> None:
+        """Join names that sound alike into the one account they can be (after :meth:`join_regions`).
+
+        Names are grouped by sound (:func:`~customer_master.domain.companies.company_sound`; Latin
+        names by :func:`~customer_master.domain.companies.company_pinyin`, English trades translated)
+        and branch. A group is left alone when its credit codes or named regions conflict (siblings in
+        two provinces), or when one spelling is already split across accounts (a name per region).
+        Otherwise:
+
+        * Han spellings one homophone apart ('青锋网络科技' ~ '青峰网络科技') are one account: a sound-alike
+          typo is how a name typed by ear goes wrong, and registration long refused a name 'similar'
+          (相同或者近似) to one of the same trade at the same registry (企业名称登记管理实施办法, 2004);
+        * a Latin name (a pinyin or English rendering, as reps and web forms type it) joins the Han name
+          it sounds like when that name is one account: the registered English name renders the Han
+          one, and no other organisation in the data could be meant.
+        """
+        for positions in _by_sound(self.signatures).values():
+            if len(positions) > 1:
+                self._join_sound_alikes(positions)
+
+    def _join_sound_alikes(self, positions: list[int]) -> None:
+        """:meth:`join_sounds` for one group of names of one sound and branch."""
+        signatures, find, union = self.signatures, self.found.find, self.found.union
+        if len({signatures[p][CREDIT_CODE] for p in positions} - {""}) > 1:
+            return  # two registered entities
+        regions = sorted({signatures[p][COMPANY_REGION] for p in positions} - {""})
+        if any(not region_compatible(a, b) for i, a in enumerate(regions) for b in regions[i + 1 :]):
+            return  # siblings in two places
+        roots_of: dict[str, set[int]] = defaultdict(set)
+        latin: list[int] = []
+        for p in positions:
+            core = signatures[p][CORE]
+            if core.isascii():
+                latin.append(p)
+            else:
+                roots_of[core].add(find(p))
+        if any(len(roots) > 1 for roots in roots_of.values()):
+            return  # one spelling, several accounts (a name per region): ambiguous
+        cores = sorted(roots_of)
+        if len(cores) > 1 and all(_one_homophone_apart(a, b) for i, a in enumerate(cores) for b in cores[i + 1 :]):
+            heads = [next(iter(roots_of[core])) for core in cores]
+            for head in heads[1:]:
+                union(heads[0], head)
+        han_roots = {find(p) for p in positions if not signatures[p][CORE].isascii()}
+        if len(han_roots) == 1:
+            head = next(iter(han_roots))
+            for p in latin:
+                union(head, p)
+
+
+def _by_sound(signatures: Sequence[FlatRecord]) -> dict[tuple[str, str], list[int]]:
+    """Positions of the (real) signatures with a company name, by the name's sound and branch."""
+    by_sound: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sounds: dict[str, str] = {}
+    for position, signature in enumerate(signatures):
+        core = signature[CORE]
+        if not core or signature[JUNK]:
+            continue
+        sound = sounds.get(core)
+        if sound is None:
+            sounds[core] = sound = company_pinyin(core) if core.isascii() else company_sound(core)
+        if sound:
+            by_sound[(sound, signature[BRANCH])].append(position)
+    return by_sound
+
+
+def _one_homophone_apart(a: str, b: str) -> bool:
+    """Two Han names of one length that differ in exactly one character (their sounds are equal)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
 
 def _one_name_accounts(signatures: Sequence[FlatRecord], positions: list[int]) -> list[list[int]]:
     """The groups of ``positions`` (signatures of one name) that are one account each, as ``join_regions`` says."""
@@ -664,16 +737,22 @@ def resolve_flat(
         if progress is not None and accounts.blocks:
             progress("account blocks", accounts.blocks, accounts.blocks)
     accounts.join_regions()
+    accounts.join_sounds()
     # Clusters one customer names are joined in input order.
     accounts.join_within({i: customer_of[i] for i in account_forms})
     account_clusters = accounts.result(account_id_for)
-    # A customer belongs to the account most of its records name (ties: the smaller id).
+    # A customer belongs to the account most of its records name (ties: the account most customers
+    # name, then the smaller id).
     votes: dict[str, dict[str, int]] = {}
     for index, account_id in account_clusters.cluster_of.items():
         counts = votes.setdefault(customer_of[index], {})
         counts[account_id] = counts.get(account_id, 0) + 1
+    # Ties go to the account more customers name: when one person's records name two accounts that
+    # could not be joined (a rendering or typo the matcher does not tie), the spelling colleagues
+    # share is the organisation's own, the one only this person typed is the slip.
+    reach: Counter[str] = Counter(account_id for counts in votes.values() for account_id in counts)
     account_of_customer = {
-        customer_id: next(iter(counts)) if len(counts) == 1 else min(counts, key=lambda a: (-counts[a], a))
+        customer_id: next(iter(counts)) if len(counts) == 1 else min(counts, key=lambda a: (-counts[a], -reach[a], a))
         for customer_id, counts in votes.items()
     }
     customer_column = [customer_of[index] for index in range(count)]
