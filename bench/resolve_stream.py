@@ -55,6 +55,8 @@ from customer_master.domain.blocking import block_keys
 from customer_master.models import Base
 from customer_master.settings import Settings
 from customer_master.storage import open_database
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 REGION_CODES = ["310000", "320000", "330000", "110000", "440000", "510000", ""]
 CACHE = Path("var/bench")
@@ -141,13 +143,14 @@ def _master_rows(
 
 
 def schema_digest() -> str:
-    """A short digest of the service's tables and indexes: a cached master built for another schema is rebuilt."""
+    """A short digest of the service's DDL (tables and indexes): a cached master built for another schema is rebuilt."""
     add_infra_tables(Base.metadata)  # the ledger and outbox, as every service database holds them
-    described = sorted(
-        (table.name, [column.name for column in table.columns], sorted(str(index.name) for index in table.indexes))
-        for table in Base.metadata.sorted_tables
+    dialect = sqlite.dialect()
+    ddl = [str(CreateTable(table).compile(dialect=dialect)) for table in Base.metadata.sorted_tables]
+    ddl += sorted(
+        str(CreateIndex(index).compile(dialect=dialect)) for t in Base.metadata.sorted_tables for index in t.indexes
     )
-    return hashlib.sha256(repr(described).encode()).hexdigest()[:8]
+    return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:8]
 
 
 def build_master(path: Path, count: int, world: str) -> None:

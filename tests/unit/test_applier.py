@@ -14,8 +14,9 @@ from crmkit.cloudevents import CloudEvent
 from crmkit.consumer import next_offsets
 from crmkit.db import Database
 from crmkit.handlers import HandlerContext, Subscription
+from sqlalchemy import Connection, func
 from sqlalchemy.orm import registry as orm_registry
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 
 TOPIC = "crm.notify.v1"
 
@@ -53,8 +54,20 @@ def handle(ctx: HandlerContext, evt: CloudEvent) -> None:
         raise ValueError(f"cannot handle {request.notification_id}")
 
 
-def make_applier(tmp_path: Path, batch_calls: list[int]) -> tuple[EventApplier, Database]:
-    """An applier over a fresh SQLite database whose subscription has a batch handler."""
+def recorded_in_seen(connection: Connection, events: Sequence[CloudEvent]) -> set[str]:
+    """The state's own processed-event record: a request is processed when its row exists."""
+    ids = {evt.id for evt in events}
+    stored = {row[0] for row in connection.execute(select(Seen.id).where(col(Seen.id).in_(ids)))}
+    return {evt.dedupe_key for evt in events if evt.id in stored}
+
+
+def make_applier(
+    tmp_path: Path, batch_calls: list[int], *, state_records: bool = False
+) -> tuple[EventApplier, Database]:
+    """An applier over a fresh SQLite database whose subscription has a batch handler.
+
+    ``state_records``: the subscription's state is its processed-event record (no ledger rows).
+    """
 
     def handle_batch(ctx: HandlerContext, events: Sequence[CloudEvent]) -> None:
         batch_calls.append(len(events))
@@ -69,6 +82,7 @@ def make_applier(tmp_path: Path, batch_calls: list[int]) -> tuple[EventApplier, 
         handlers={"crm.notify.requested": handle},
         ignored=frozenset({"crm.notify.delivered"}),
         batch=handle_batch,
+        recorded_by_state=recorded_in_seen if state_records else None,
     )
     applier = EventApplier(
         db=db, registry=load_registry(), subscription=subscription, source="/test", content_type="application/protobuf"
@@ -91,6 +105,19 @@ def test_batch_handler_applies_a_run_in_one_call_and_skips_duplicates(tmp_path: 
     assert (first.applied.total(), first.duplicates.total()) == (2, 1)
     assert (again.applied.total(), again.duplicates.total()) == (1, 1)
     assert seen(db) == {"a", "b", "c"}
+
+
+def test_a_consumer_whose_state_records_events_skips_duplicates_without_ledger_rows(tmp_path: Path) -> None:
+    calls: list[int] = []
+    applier, db = make_applier(tmp_path, calls, state_records=True)
+    first = applier.apply([event("a"), event("b"), event("a")])
+    again = applier.apply([event("b"), event("c")])
+    assert calls == [2, 1]
+    assert (first.applied.total(), first.duplicates.total()) == (2, 1)
+    assert (again.applied.total(), again.duplicates.total()) == (1, 1)
+    assert seen(db) == {"a", "b", "c"}
+    with db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(db.tables.ledger)).scalar_one() == 0
 
 
 def test_a_failing_batch_is_replayed_event_by_event_to_find_the_culprit(tmp_path: Path) -> None:

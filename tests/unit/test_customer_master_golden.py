@@ -13,10 +13,13 @@ from crm.events.common.v1.identity_pb2 import Identity
 from crm.events.customer.v1.customer_pb2 import CustomerResolved
 from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted, OrderPaid
 from crm_contracts import load_registry
+from crmkit.applier import EventApplier
+from crmkit.cloudevents import PROTOBUF, CloudEvent
 from crmkit.db import Database
-from crmkit.outbox import Outbox
+from crmkit.outbox import Outbox, OutboxRow
 from customer_master import merging, service
 from customer_master.api import create_app
+from customer_master.consumers import subscription
 from customer_master.domain.resolution import CustomerRecord, Outcome
 from customer_master.domain.survivorship import Candidate, better, survive, trust_of
 from customer_master.models import Base
@@ -24,11 +27,12 @@ from customer_master.settings import Settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 REGISTRY = load_registry()
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TABLES = Base.metadata.tables
+FORMS = "crm.touchpoint.form.v1"
 
 
 def at(minutes: int) -> datetime:
@@ -100,7 +104,7 @@ def order(event_id: str, minutes: int, *, phone: str = "", email: str = "") -> s
     return service.Touchpoint(event_id, event_id, "crm.order.paid", "/orders", at(minutes), body)
 
 
-def feed(db: Database, *touchpoints: service.Touchpoint) -> tuple[list[Outcome], list[dict[str, Any]]]:
+def feed(db: Database, *touchpoints: service.Touchpoint) -> tuple[list[Outcome], list[OutboxRow]]:
     """Resolve one batch in one transaction; returns the outcomes and outbox rows."""
     outbox = Outbox(registry=REGISTRY, source="/customer-master", content_type="application/protobuf")
     with db.session() as session:
@@ -157,6 +161,21 @@ def test_provenance_names_the_winning_record_and_rule(db: Database, client: Test
     assert body["provenance"]["region_code"]["rule"] == "only"
     assert [r["id"] for r in body["source_records"]] == ["o1", "f1", "f2"]
     assert body["source_records"][0]["fields"] == {"phone_e164": "+8613812345678", "email": "pay@b.cn"}
+
+
+def test_the_consumer_knows_a_redelivered_touchpoint_by_its_source_record(db: Database) -> None:
+    touch = form("f1", 10, name="张伟", phone="13812345678")
+    applier = EventApplier(
+        db=db, registry=REGISTRY, subscription=subscription(), source="/customer-master", content_type=PROTOBUF
+    )
+    event = CloudEvent(
+        id="f1", source="/forms", type=touch.event_type, time=touch.occurred_at, data=touch.body, topic=FORMS
+    )
+    first, again = applier.apply([event]), applier.apply([event, event])
+    assert (first.applied.total(), again.applied.total(), again.duplicates.total()) == (1, 0, 2)
+    with db.engine.connect() as connection:
+        assert connection.execute(select(TABLES["source_records"].c.id)).scalars().all() == ["f1"]
+        assert connection.execute(select(func.count()).select_from(db.tables.ledger)).scalar_one() == 0
 
 
 def test_a_replayed_touchpoint_is_applied_once(db: Database) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import openpyxl  # type: ignore[import-untyped]
 import pytest
@@ -29,7 +28,7 @@ from crm_cli.importer import (
 from crm_contracts import load_registry
 from crmkit.cloudevents import PROTOBUF, decode, encode_data, encode_headers
 from crmkit.db import Database
-from crmkit.outbox import Outbox
+from crmkit.outbox import Outbox, OutboxRow
 from customer_master import service
 from customer_master.batch import RowError
 from customer_master.domain.dedupe import SourceRecord
@@ -302,7 +301,7 @@ def _as_consumed(row: ImportRow) -> service.Touchpoint:
     return service.Touchpoint(event.id, event.dedupe_key, event.type, event.source, event.time, event.data)
 
 
-def _feed(db: Database, *touchpoints: service.Touchpoint) -> tuple[list[Outcome], list[dict[str, Any]]]:
+def _feed(db: Database, *touchpoints: service.Touchpoint) -> tuple[list[Outcome], list[OutboxRow]]:
     outbox = Outbox(registry=REGISTRY, source="/customer-master", content_type=PROTOBUF)
     with db.session() as session:
         session.begin()

@@ -83,7 +83,8 @@ class EventApplier:
         return result
 
     def _transaction(self, events: Sequence[CloudEvent], *, isolate: bool) -> ApplyResult:
-        """One transaction: skip processed events, handle the rest, write ledger and outbox.
+        """One transaction: skip processed events, handle the rest, write ledger (unless the state records
+        events) and outbox.
 
         Fast (``isolate=False``): the batch handler, or the per-event handlers with one flush
         at the end. Isolating: per-event handlers, each flushed, so a failure names its event.
@@ -95,7 +96,13 @@ class EventApplier:
             session.begin()
             context = HandlerContext(session=session, outbox=outbox)
             connection = session.connection()
-            seen = already_processed(connection, tables.ledger, consumer=consumer, keys=(e.dedupe_key for e in events))
+            recorded_by_state = self._subscription.recorded_by_state
+            if recorded_by_state is not None:
+                seen = recorded_by_state(connection, events)
+            else:
+                seen = already_processed(
+                    connection, tables.ledger, consumer=consumer, keys=(e.dedupe_key for e in events)
+                )
             fresh: list[tuple[int, CloudEvent]] = []
             for index, event in enumerate(events):
                 if event.dedupe_key not in seen:
@@ -115,9 +122,9 @@ class EventApplier:
             except Exception as exc:  # noqa: BLE001 - any handler error is judged by the runtime
                 session.rollback()
                 return ApplyResult(_NOTHING, _NOTHING, 0, failed_at=failed_at, error=exc)
-            now = utcnow()
-            ledger_rows = [_ledger_row(consumer, event, now) for _, event in fresh]
-            record_processed(connection, tables.ledger, ledger_rows)
+            if recorded_by_state is None:
+                now = utcnow()
+                record_processed(connection, tables.ledger, [_ledger_row(consumer, event, now) for _, event in fresh])
             emitted = outbox.write(session, tables.outbox)
             session.commit()
         if emitted and self._on_commit is not None:

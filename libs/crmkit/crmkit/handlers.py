@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crm_contracts import Registry
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from crmkit.cloudevents import CloudEvent
@@ -32,6 +33,8 @@ class HandlerContext:
 
 Handler = Callable[[HandlerContext, CloudEvent], None]
 BatchHandler = Callable[[HandlerContext, Sequence[CloudEvent]], None]
+RecordedByState = Callable[[Connection, Sequence[CloudEvent]], set[str]]
+"""The dedupe keys of the events a consumer's own state already records (see ``Subscription``)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,12 @@ class Subscription:
     Every type on a subscribed topic must be either handled or listed in ``ignored``,
     so a new event type in the registry is a deliberate decision for each consumer.
     ``batch``, when given, handles a run of (non-ignored, not yet processed) events at once.
+
+    ``recorded_by_state``, when given, says which events are already processed by reading the
+    consumer's own state, and the runtime then writes no ledger rows for it: for a consumer whose
+    handlers store one row per event under its id in the same transaction (customer-master's
+    source records), a ledger row would be a second record of the same fact, and a second
+    random-key index written for every event.
     """
 
     group: str
@@ -48,6 +57,7 @@ class Subscription:
     handlers: Mapping[str, Handler]
     ignored: frozenset[str] = field(default_factory=frozenset)
     batch: BatchHandler | None = None
+    recorded_by_state: RecordedByState | None = None
 
     def check_against(self, registry: Registry) -> None:
         """Raise ValueError when handlers and the registry disagree."""

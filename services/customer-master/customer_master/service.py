@@ -16,6 +16,7 @@ from crmkit.outbox import Outbox
 from crmkit.rawsql import RawSql
 from crmkit.timeutil import to_timestamp, utcnow
 from google.protobuf.message import Message
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from customer_master import merging
@@ -126,6 +127,15 @@ def _load(sql: RawSql, keys: set[IdentityKey]) -> tuple[dict[IdentityKey, str], 
     return owners, customers
 
 
+def stored_source_records(*, connection: Connection, record_ids: Iterable[str]) -> set[str]:
+    """Which of ``record_ids`` (touchpoint event ids) are stored source records: touchpoints already resolved."""
+    return _stored_sources(RawSql(connection), record_ids)
+
+
+def _stored_sources(sql: RawSql, record_ids: Iterable[str]) -> set[str]:
+    return {row[0] for row in sql.rows_in(_SEEN, sorted(set(record_ids)))}
+
+
 def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequence[Touchpoint]) -> list[Outcome]:
     """Attribute touchpoints to customers in order; emit resolved, updated and (forms) lead-created.
 
@@ -139,7 +149,7 @@ def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequen
     now = utcnow()
     connection = session.connection()
     sql = RawSql(connection)
-    seen = {row[0] for row in sql.rows_in(_SEEN, sorted({t.event_id for t in touchpoints}))}
+    seen = _stored_sources(sql, [t.event_id for t in touchpoints])
     observations = []
     for touchpoint in touchpoints:
         observation = observe(touchpoint.body)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from crm_contracts import load_registry
 from crmkit.cloudevents import CloudEvent
 from crmkit.handlers import HandlerContext, Subscription
+from sqlalchemy import Connection
 
 from customer_master import service
 
@@ -43,8 +44,15 @@ def handle_touchpoint(ctx: HandlerContext, event: CloudEvent) -> None:
     handle_touchpoints(ctx, [event])
 
 
+def recorded_touchpoints(connection: Connection, events: Sequence[CloudEvent]) -> set[str]:
+    """The touchpoints already resolved: each is stored as a source record under its event id, in the
+    transaction that resolved it, so the source records are this consumer's processed-event record."""
+    stored = service.stored_source_records(connection=connection, record_ids=[event.id for event in events])
+    return {event.dedupe_key for event in events if event.id in stored}
+
+
 def subscription() -> Subscription:
-    """The customer-master consumer group."""
+    """The customer-master consumer group (its source records are its ledger: :func:`recorded_touchpoints`)."""
     registry = load_registry()
     types = [t for topic in TOUCHPOINT_TOPICS for t in registry.topic(topic).events]
     return Subscription(
@@ -52,4 +60,5 @@ def subscription() -> Subscription:
         topics=TOUCHPOINT_TOPICS,
         handlers=dict.fromkeys(types, handle_touchpoint),
         batch=handle_touchpoints,
+        recorded_by_state=recorded_touchpoints,
     )
