@@ -119,8 +119,7 @@ class RawSql:
 
     def __init__(self, connection: Connection) -> None:
         self._dialect = connection.dialect
-        self._mark = "?" if self._dialect.paramstyle == "qmark" else "%s"
-        self._quote = self._dialect.identifier_preparer.quote
+        self._mark = _mark(self._dialect)
         self._cursor = connection.connection.cursor()
 
     def rows(self, sql: str, *params: Any) -> list[Row]:
@@ -163,24 +162,38 @@ class RawSql:
 
     def insert(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert rows of Python values for ``columns`` (one executemany)."""
-        names = ", ".join(self._quote(name) for name in columns)
-        marks = ", ".join("?" * len(columns))
-        self._many(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", [table.c[name] for name in columns], rows)
+        self._many(*_insert_statement(self._dialect, table, tuple(columns)), rows)
 
     def update(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Set ``columns`` of the rows whose ``id`` is the last value of each row (one executemany)."""
-        assignments = ", ".join(f"{self._quote(name)} = ?" for name in columns)
-        self._many(
-            f"UPDATE {table.name} SET {assignments} WHERE id = ?",
-            [*(table.c[name] for name in columns), table.c.id],
-            rows,
-        )
+        self._many(*_update_statement(self._dialect, table, tuple(columns)), rows)
 
     def execute(self, sql: str, *params: Any) -> None:
         """Run one statement without an ``IN`` list."""
         self._cursor.execute(_text(sql, self._mark, 0), params)
 
-    def _many(self, sql: str, columns: list[Column[Any]], rows: Iterable[Sequence[Any]]) -> None:
-        batch = _converted(rows, _binds(self._dialect, tuple(columns)))
+    def _many(self, sql: str, converters: _Converters, rows: Iterable[Sequence[Any]]) -> None:
+        batch = _converted(rows, converters)
         if batch:
-            self._cursor.executemany(_text(sql, self._mark, 0), batch)
+            self._cursor.executemany(sql, batch)
+
+
+@functools.cache
+def _insert_statement(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> tuple[str, _Converters]:
+    """The INSERT of ``columns`` into ``table`` in the driver's style, and its columns' converters (built once)."""
+    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
+    return _text(sql, _mark(dialect), 0), _binds(dialect, tuple(table.c[name] for name in columns))
+
+
+@functools.cache
+def _update_statement(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> tuple[str, _Converters]:
+    """The UPDATE of ``columns`` of ``table`` by ``id`` in the driver's style, and the converters (built once)."""
+    assignments = ", ".join(f"{dialect.identifier_preparer.quote(name)} = ?" for name in columns)
+    sql = f"UPDATE {table.name} SET {assignments} WHERE id = ?"
+    return _text(sql, _mark(dialect), 0), _binds(dialect, (*(table.c[name] for name in columns), table.c.id))
+
+
+def _mark(dialect: Dialect) -> str:
+    """The driver's placeholder: ``?`` (SQLite) or ``%s`` (psycopg)."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"

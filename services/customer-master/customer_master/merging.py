@@ -169,7 +169,7 @@ def _holders(sql: RawSql, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, st
     return holders
 
 
-def _keys(customer: CustomerRecord) -> set[tuple[str, str]]:
+def _keys(customer: CustomerRecord) -> frozenset[tuple[str, str]]:
     return block_keys(
         name=customer.name, company=customer.company, email=customer.email, phone_e164=customer.phone_e164
     )

@@ -136,8 +136,13 @@ def _stored_sources(sql: RawSql, record_ids: Iterable[str]) -> set[str]:
     return {row[0] for row in sql.rows_in(_SEEN, sorted(set(record_ids)))}
 
 
-def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequence[Touchpoint]) -> list[Outcome]:
+def resolve_touchpoints(
+    *, session: Session, outbox: Outbox, touchpoints: Sequence[Touchpoint], unseen: bool = False
+) -> list[Outcome]:
     """Attribute touchpoints to customers in order; emit resolved, updated and (forms) lead-created.
+
+    ``unseen``: the caller has already left out touchpoints stored as source records (the
+    consumer does, through :func:`stored_source_records`), so they are not looked up again.
 
     Loads every key, customer, already-stored source record and account the batch can touch
     (one query each), resolves and runs survivorship in memory, then writes customers, keys,
@@ -149,7 +154,7 @@ def resolve_touchpoints(*, session: Session, outbox: Outbox, touchpoints: Sequen
     now = utcnow()
     connection = session.connection()
     sql = RawSql(connection)
-    seen = _stored_sources(sql, [t.event_id for t in touchpoints])
+    seen = set() if unseen else _stored_sources(sql, [t.event_id for t in touchpoints])
     observations = []
     for touchpoint in touchpoints:
         observation = observe(touchpoint.body)

@@ -22,9 +22,10 @@ TOUCHPOINT_TOPICS = (
 
 def handle_touchpoints(ctx: HandlerContext, events: Sequence[CloudEvent]) -> None:
     """A run of touchpoints, in order: attribute each to one customer."""
-    service.resolve_touchpoints(
+    service.resolve_touchpoints(  # the runtime passes only touchpoints not yet recorded (recorded_touchpoints)
         session=ctx.session,
         outbox=ctx.outbox,
+        unseen=True,
         touchpoints=[
             service.Touchpoint(
                 event_id=event.id,

@@ -6,6 +6,7 @@ index lookup and never a scan. A phone is blocked on as a digest, never in plain
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from customer_master.domain.companies import normalise_company
@@ -14,8 +15,14 @@ from customer_master.domain.names import normalise_name
 from customer_master.domain.normalise import email_domain
 
 
-def block_keys(*, name: str, company: str, email: str, phone_e164: str) -> set[tuple[str, str]]:
+def block_keys(*, name: str, company: str, email: str, phone_e164: str) -> frozenset[tuple[str, str]]:
     """(kind, value) keys: e-mail, phone digest, full name + company key, full name + a company mail domain."""
+    return _block_keys(name, company, email, phone_e164)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _block_keys(name: str, company: str, email: str, phone_e164: str) -> frozenset[tuple[str, str]]:
+    """:func:`block_keys`, cached: a customer's keys are computed again each time its record changes."""
     keys: set[tuple[str, str]] = set()
     if email:
         keys.add(("email", email))
@@ -23,11 +30,11 @@ def block_keys(*, name: str, company: str, email: str, phone_e164: str) -> set[t
         keys.add(("phone_digest", hashlib.sha256(phone_e164.encode()).hexdigest()[:32]))
     person = normalise_name(name)
     if not person.identifies:
-        return keys
+        return frozenset(keys)
     company_key = normalise_company(company).key
     if company_key:
         keys.add(("name_company", f"{person.text}|{company_key}"))
     domain = email_domain(email)
     if domain and domain not in PUBLIC_MAIL_DOMAINS:
         keys.add(("name_domain", f"{person.text}|{domain}"))
-    return keys
+    return frozenset(keys)
