@@ -288,8 +288,13 @@ def capacity(db: Database, events: Sequence[CloudEvent], batch: int) -> None:
     )
 
 
-def paced(db: Database, events: Sequence[CloudEvent], *, rate: float, batch: int) -> None:
-    """Open-loop schedule at ``rate``/s; print achieved rate and latency percentiles."""
+def paced(db: Database, events: Sequence[CloudEvent], *, rate: float, batch: int, warmup_s: float) -> None:
+    """Open-loop schedule at ``rate``/s; print achieved rate and latency percentiles.
+
+    Percentiles are of the touchpoints scheduled after ``warmup_s`` (the steady state: a fresh
+    process starts with cold caches and an empty page cache of its copy); the whole run's p99
+    is printed beside them.
+    """
     applier = _applier(db)
     latencies: list[float] = []
     sizes: list[int] = []
@@ -309,12 +314,14 @@ def paced(db: Database, events: Sequence[CloudEvent], *, rate: float, batch: int
         sizes.append(end - taken)
         taken = end
     wall = time.perf_counter() - began
-    ordered = sorted(latencies)
+    ordered = sorted(latencies[int(warmup_s * rate) :])
     p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
+    whole = sorted(latencies)[int(len(latencies) * 0.99)]
     ok = "✓" if p99 <= 0.020 else "✗"
     print(
-        f"paced at {rate:,.0f}/s: {len(events) / wall:,.0f} touchpoints/s achieved, latency p50 {p50 * 1000:.1f} ms, "
-        f"p99 {p99 * 1000:.1f} ms {ok} (target ≤ 20 ms), max {ordered[-1] * 1000:.1f} ms; "
+        f"paced at {rate:,.0f}/s: {len(events) / wall:,.0f} touchpoints/s achieved; after {warmup_s:g} s of warm-up "
+        f"latency p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms {ok} (target ≤ 20 ms), "
+        f"max {ordered[-1] * 1000:.1f} ms (whole run p99 {whole * 1000:.1f} ms); "
         f"batches {len(sizes):,}, mean size {statistics.fmean(sizes):.1f}"
     )
 
@@ -324,7 +331,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--master", type=int, default=1_000_000, help="customers already in the master")
     parser.add_argument("--rate", type=float, default=3000, help="paced phase: touchpoints/s")
-    parser.add_argument("--seconds", type=float, default=20, help="paced phase length")
+    parser.add_argument("--seconds", type=float, default=20, help="paced phase length, after the warm-up")
+    parser.add_argument("--warmup", type=float, default=2, help="paced phase: seconds left out of the percentiles")
     parser.add_argument("--capacity-count", type=int, default=30_000, help="touchpoints in the capacity phase")
     parser.add_argument("--batch", type=int, default=500, help="most touchpoints per transaction")
     parser.add_argument("--seed", type=int, default=5)
@@ -350,13 +358,15 @@ def main() -> None:
             if phase == "capacity":
                 events = stream(args.capacity_count, args.master, seed=args.seed, world=args.world)
             else:
-                events = stream(int(args.rate * args.seconds), args.master, seed=args.seed + 1, world=args.world)
+                events = stream(
+                    int(args.rate * (args.warmup + args.seconds)), args.master, seed=args.seed + 1, world=args.world
+                )
             collector = nullcontext() if args.collect_stream else outside_the_collector()
             with checkpointing(copy), collector:
                 if phase == "capacity":
                     capacity(db, events, args.batch)
                 else:
-                    paced(db, events, rate=args.rate, batch=args.batch)
+                    paced(db, events, rate=args.rate, batch=args.batch, warmup_s=args.warmup)
             db.dispose()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss:,.0f} MiB")
