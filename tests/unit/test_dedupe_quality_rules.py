@@ -183,3 +183,33 @@ def test_a_customer_between_two_accounts_belongs_to_the_one_colleagues_name() ->
     ]
     accounts = _accounts(records)
     assert accounts["a9"] == accounts["c1"] == accounts["c2"] == accounts["c3"] == account_id_for("c1")
+
+
+def test_a_bare_trade_name_does_not_chain_a_head_office_to_its_subsidiary() -> None:
+    # Staff of the Wuhan head office and of the Chengdu subsidiary both type the bare name; each
+    # person ties it to their own firm, but one account is never registered in Wuhan and Chengdu.
+    records = [
+        SourceRecord("w1", name="李文", phone="13971112222", company="武汉丰捷信息技术股份有限公司"),
+        SourceRecord("w2", name="李文", phone="13971112222", company="丰捷信息技术"),
+        SourceRecord("c1", name="王丽丹", phone="18980003333", company="丰捷信息技术（成都）有限公司"),
+        SourceRecord("c2", name="王丽丹", phone="18980003333", company="丰捷信息技术"),
+        SourceRecord("c3", name="王丽丹", phone="18980003333", company="丰捷信息技术（成都）", region="成都"),
+    ]
+    accounts = _accounts(records)
+    assert accounts["w1"] == accounts["w2"]
+    assert accounts["c1"] == accounts["c3"] != accounts["w1"]
+
+
+def test_a_credit_code_registered_elsewhere_keeps_a_name_out_of_the_one_region_it_is_found_in() -> None:
+    # '丰杰信息技术' is named with a region only in Chengdu, so a bare '丰杰信息技术' joins Chengdu, unless
+    # its record carries a credit code registered in Wuhan (characters 3-8: 420102), the head office's.
+    records = [
+        SourceRecord(
+            "x1", name="王芳", phone="13971114444", company="丰杰信息技术股份有限公司", credit_code="91420102MA4K0A1B0Y"
+        ),
+        SourceRecord("x2", name="罗凯昊", phone="18980005555", company="丰杰信息技术（成都）有限公司"),
+        SourceRecord("x3", name="张玲", phone="18980006666", company="丰杰信息技术有限公司"),
+    ]
+    accounts = _accounts(records)
+    assert accounts["x1"] != accounts["x2"]
+    assert accounts["x2"] == accounts["x3"]

@@ -27,7 +27,9 @@ Pure (no I/O), so ``crm dedupe`` and, later, the streaming side share it. The st
    and records of one company name are one account per region (:meth:`_Clusterer.join_regions`:
    a name without a region joins the one region it is found in, branches stay apart); names that
    sound alike (a homophone typo, a pinyin or English rendering) join the one account they can be
-   (:meth:`_Clusterer.join_sounds`);
+   (:meth:`_Clusterer.join_sounds`). Neither a customer's records nor a name without a region ever
+   join two credit codes, or two places of registration that cannot be one, into one account
+   (:meth:`_Clusterer._guarded_union`: the region a name carries, the division a credit code holds);
 7. ``review`` pairs that end in different clusters become :class:`Suggestion` s, one per pair
    of clusters (the strongest), with the evidence;
 8. ids are derived from the smallest ``record_id`` of each cluster, so reruns and reordered
@@ -48,11 +50,12 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, overload
 
 from customer_master.domain.companies import company_pinyin, company_sound
+from customer_master.domain.credit_codes import credit_code_region
 from customer_master.domain.matching import (
     BRANCH,
     COMPANY_KEY,
@@ -83,6 +86,7 @@ from customer_master.domain.matching import (
     score_flat,
     unflatten,
 )
+from customer_master.domain.regions import CODES as REGION_CODES
 from customer_master.domain.regions import region_compatible
 
 FIELDS: tuple[str, ...] = (
@@ -496,15 +500,63 @@ class _Clusterer:
         suggestions = sorted(best.values(), key=lambda s: (-s.score, s.record_ids))
         return _Clustering(cluster_of, suggestions, self.comparisons, self.windowed)
 
+    def _guarded_union(self) -> Callable[[int, int], bool]:
+        """A union that refuses to make one account of two registered entities: two credit codes, or
+        two places of registration that cannot be one (a region named in a company name, or the
+        division a credit code is registered in). Returns whether the two are now one cluster.
+
+        Why it holds of real data: a credit code names one legal entity, and its characters 3-8 are
+        the division of the authority that registered it (GB 32100-2015), as the region in a name is
+        the registry's (企业名称登记管理规定); a group's subsidiaries are registered where they sit
+        (丰捷信息技术（成都）有限公司 beside the Wuhan head office). Pairwise, another region already
+        keeps two names apart; but staff of the head office and of a subsidiary alike type the bare
+        trade name ('丰捷', '丰捷信息技术'), and each customer that ties that bare name to their own
+        firm would otherwise chain head office and subsidiaries into one account. A cluster whose
+        places already disagree (a misread name, a mistyped but valid code) constrains nothing.
+        """
+        find, union = self.found.find, self.found.union
+        places: dict[int, set[str]] = defaultdict(set)
+        codes: dict[int, set[str]] = defaultdict(set)
+        for position, signature in enumerate(self.signatures):
+            region, code = signature[COMPANY_REGION], signature[CREDIT_CODE]
+            if region or code:
+                root = find(position)
+                if region:
+                    places[root].add(region)
+                if code:
+                    codes[root].add(code)
+                    if registered := _registered_region(code):
+                        places[root].add(registered)
+
+        def join(a: int, b: int) -> bool:
+            ra, rb = find(a), find(b)
+            if ra == rb:
+                return True
+            if len(codes.get(ra, _NONE) | codes.get(rb, _NONE)) > 1:
+                return False
+            if not _places_fit(places.get(ra, _NONE), places.get(rb, _NONE)):
+                return False
+            union(ra, rb)
+            root, other = min(ra, rb), max(ra, rb)
+            if other in places:
+                places[root] |= places.pop(other)
+            if other in codes:
+                codes[root] |= codes.pop(other)
+            return True
+
+        return join
+
     def join_within(self, owners: Mapping[int, str]) -> None:
         """Merge clusters whose records one customer (``owners``: record → customer) names, when the
-        names agree given that customer (an English rendering, a typo, a name without its region)."""
+        names agree given that customer (an English rendering, a typo, a name without its region),
+        and the clusters are not registered in two places or under two credit codes (:meth:`_guarded_union`)."""
         position_of = {index: position for position, group in enumerate(self.groups) for index in group}
         by_owner: dict[str, list[int]] = defaultdict(list)
         for index, owner in owners.items():
             if index in position_of:
                 by_owner[owner].append(position_of[index])
         find, signatures = self.found.find, self.signatures
+        join = self._guarded_union()
         for positions in by_owner.values():
             if len(positions) == 1:
                 continue  # one signature: nothing to join
@@ -518,7 +570,7 @@ class _Clusterer:
                         self.comparisons += 1
                         value = score_flat(signatures[a], signatures[b], self.kind, same_customer=True)
                         if decide(value) == "auto_merge":
-                            self.found.union(a, b)
+                            join(a, b)
 
     def join_regions(self) -> None:
         """Join the records of one company name (core and branch, credit codes permitting) into its account.
@@ -528,21 +580,26 @@ class _Clusterer:
         in exactly one region; when found in several (branches), it joins the one its record's region
         fits, if exactly one fits, else stays apart. A name found in no region at all is one account
         per record region (as :mod:`~customer_master.domain.accounts` keys accounts), and a record
-        without any region joins it when there is exactly one.
+        without any region joins it when there is exactly one. A join that would make one account of
+        two places of registration is refused (:meth:`_guarded_union`): a name typed without its region
+        whose account already holds a credit code of Wuhan does not join the one Chengdu account of
+        that name.
         """
-        signatures, find, union = self.signatures, self.found.find, self.found.union
+        signatures, find = self.signatures, self.found.find
         by_name: dict[str, list[int]] = defaultdict(list)
         for position, signature in enumerate(signatures):
             key = signature[COMPANY_KEY]
             if key and not signature[JUNK]:
                 by_name[key.partition("|")[2]].append(position)
 
+        guarded = self._guarded_union()
+
         def join(positions: Sequence[int]) -> None:
             head = positions[0]
             self.whole[head] = True  # identical records of one name in one region: one account
             for position in positions[1:]:
                 if find(position) != find(head):
-                    union(head, position)
+                    guarded(head, position)
 
         for positions in by_name.values():
             if len(positions) > 1 or len(self.groups[positions[0]]) > 1:
@@ -613,6 +670,37 @@ def _by_sound(signatures: Sequence[FlatRecord]) -> dict[tuple[str, str], list[in
         if sound:
             by_sound[(sound, signature[BRANCH])].append(position)
     return by_sound
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _registered_region(code: str) -> str:
+    """The city (else province) a valid credit code is registered in, as a region code; "" if unknown
+    (characters 3-8 are the registering authority's GB/T 2260 division: '420102' → '420100')."""
+    division = credit_code_region(code)
+    if not division.isdigit():
+        return ""
+    for candidate in (division[:4] + "00", division[:2] + "0000"):
+        if candidate in REGION_CODES:
+            return candidate
+    return ""
+
+
+def _places_fit(a: Set[str], b: Set[str]) -> bool:
+    """Whether two sets of registration regions can be one place (a set that already disagrees with
+    itself, a misread name or a mistyped code within, says nothing)."""
+    if not a or not b or _torn(a) or _torn(b):
+        return True
+    return all(region_compatible(x, y) for x in a for y in b)
+
+
+def _torn(places: Set[str]) -> bool:
+    """Whether some two of ``places`` cannot be one place."""
+    if len(places) < 2:
+        return False
+    ordered = sorted(places)
+    return any(not region_compatible(x, y) for i, x in enumerate(ordered) for y in ordered[i + 1 :])
 
 
 def _one_homophone_apart(a: str, b: str) -> bool:
