@@ -44,12 +44,8 @@ _DATES = ("created_at", "updated_at")
 MAX_BLOCK = 50
 """A key more customers share than this (a common name at a big employer) is indexed but not compared on."""
 # Lookups by (kind, value) read the primary key index alone: (kind, value, customer_id) covers them.
-# A key's holders, at most MAX_BLOCK + 1 of them: a block's size is only needed up to "too many".
-_FIRST_HOLDERS = (
-    "SELECT kind, value, customer_id FROM (SELECT kind, value, customer_id,"
-    " ROW_NUMBER() OVER (PARTITION BY value) AS n FROM block_keys WHERE kind = ? AND value IN ({})) AS firsts"
-    f" WHERE n <= {MAX_BLOCK + 1}"
-)
+_BLOCK_SIZES = "SELECT kind, value, COUNT(*) FROM block_keys WHERE kind = ? AND value IN ({}) GROUP BY kind, value"
+_HOLDERS = "SELECT kind, value, customer_id FROM block_keys WHERE kind = ? AND value IN ({})"
 _HELD = "SELECT kind, value, customer_id FROM block_keys WHERE customer_id IN ({})"
 _RECORD = tuple(_CUSTOMERS.c[name] for name in RECORD_FIELDS)
 _RECORDS = f"SELECT {', '.join(RECORD_FIELDS)} FROM customers WHERE id IN ({{}})"
@@ -131,11 +127,11 @@ def find_duplicates(
     if not keys_of:
         return
     sql = RawSql(connection)
-    holders = _first_holders(sql, {key for keys in keys_of.values() for key in keys})
-    oversized = {key for key, owners in holders.items() if len(owners) > MAX_BLOCK}
-    # An oversized key's first holders may leave its customer out: whether it holds the key is asked.
-    crowded = sorted(customer_id for customer_id, keys in keys_of.items() if keys & oversized)
-    held = set(sql.rows_in(_HELD, crowded))
+    held = set(sql.rows_in(_HELD, sorted(keys_of)))
+    taken = {key for customer_id, keys in keys_of.items() for key in keys if (*key, customer_id) not in held}
+    sizes = _block_sizes(sql, taken)  # a key its customer holds already brings nothing: not looked up
+    oversized = {key for key, size in sizes.items() if size > MAX_BLOCK}
+    holders = _holders(sql, [key for key in sizes if key not in oversized])
     new_rows = []
     pairs: set[tuple[str, str]] = set()
     for customer_id, keys in keys_of.items():
@@ -160,10 +156,15 @@ def _by_kind(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
-def _first_holders(sql: RawSql, keys: set[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
-    """Up to ``MAX_BLOCK + 1`` customers holding each of ``keys`` (more means oversized), in one query."""
+def _block_sizes(sql: RawSql, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """How many customers hold each of ``keys`` (keys nobody holds are left out)."""
+    return {(kind, value): size for kind, value, size in sql.rows_in_each(_BLOCK_SIZES, _by_kind(keys))}
+
+
+def _holders(sql: RawSql, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+    """The customers holding each of ``keys``."""
     holders: dict[tuple[str, str], set[str]] = {}
-    for kind, value, holder in sql.rows_in_each(_FIRST_HOLDERS, _by_kind(keys)):
+    for kind, value, holder in sql.rows_in_each(_HOLDERS, _by_kind(keys)):
         holders.setdefault((kind, value), set()).add(holder)
     return holders
 
