@@ -125,6 +125,6 @@ class LeadRow(Base, table=True):
     __tablename__ = "leads"
 
     id: str = Field(primary_key=True, max_length=40)
-    customer_id: str = Field(index=True, max_length=40)
+    customer_id: str = Field(max_length=40)  # not indexed: nothing here looks leads up by customer (lead-router does)
     source_event_id: str = Field(max_length=200)
     created_at: datetime
