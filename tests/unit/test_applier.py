@@ -14,7 +14,7 @@ from crmkit.applier import EventApplier
 from crmkit.cloudevents import CloudEvent
 from crmkit.consumer import next_offsets
 from crmkit.db import Database
-from crmkit.handlers import HandlerContext, Subscription
+from crmkit.handlers import BatchHandler, HandlerContext, Subscription
 from sqlalchemy import Connection, func
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel, col, select
@@ -63,11 +63,12 @@ def recorded_in_seen(connection: Connection, events: Sequence[CloudEvent]) -> se
 
 
 def make_applier(
-    tmp_path: Path, batch_calls: list[int], *, state_records: bool = False
+    tmp_path: Path, batch_calls: list[int], *, state_records: bool = False, batch: BatchHandler | None = None
 ) -> tuple[EventApplier, Database]:
     """An applier over a fresh SQLite database whose subscription has a batch handler.
 
     ``state_records``: the subscription's state is its processed-event record (no ledger rows).
+    ``batch``: another batch handler than the counting one.
     """
 
     def handle_batch(ctx: HandlerContext, events: Sequence[CloudEvent]) -> None:
@@ -82,7 +83,7 @@ def make_applier(
         topics=(TOPIC,),
         handlers={"crm.notify.requested": handle},
         ignored=frozenset({"crm.notify.delivered"}),
-        batch=handle_batch,
+        batch=batch or handle_batch,
         recorded_by_state=recorded_in_seen if state_records else None,
     )
     applier = EventApplier(
@@ -122,6 +123,19 @@ def test_a_failing_batch_is_replayed_event_by_event_to_find_the_culprit(tmp_path
     assert result.applied.total() == 2  # the prefix, applied again without the culprit
     assert seen(db) == {"a", "b"}
     assert calls == [4, 2]  # the whole batch (rolled back), then the prefix
+
+
+def test_a_handler_s_unflushed_session_changes_commit_with_its_batch(tmp_path: Path) -> None:
+    """The session a handler takes joins the batch's transaction; the runtime flushes and commits it."""
+
+    def add_only(ctx: HandlerContext, events: Sequence[CloudEvent]) -> None:
+        for evt in events:
+            ctx.session.add(Seen(id=evt.id))  # no flush: the runtime's
+
+    applier, db = make_applier(tmp_path, [], batch=add_only)
+    result = applier.apply([event("x"), event("y")])
+    assert result.error is None and result.applied.total() == 2
+    assert seen(db) == {"x", "y"}
 
 
 def record(topic: str, partition: int, offset: int) -> ConsumerRecord[bytes, bytes]:

@@ -109,7 +109,7 @@ def feed(db: Database, *touchpoints: service.Touchpoint) -> tuple[list[Outcome],
     outbox = Outbox(registry=REGISTRY, source="/customer-master", content_type="application/protobuf")
     with db.session() as session:
         session.begin()
-        outcomes = service.resolve_touchpoints(session=session, outbox=outbox, touchpoints=touchpoints)
+        outcomes = service.resolve_touchpoints(connection=session.connection(), outbox=outbox, touchpoints=touchpoints)
         outbox.write(session, db.tables.outbox)
         session.commit()
     return outcomes, outbox.rows

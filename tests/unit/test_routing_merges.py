@@ -46,10 +46,10 @@ def deliver(router_db: Database, ce_type: str, data: CustomerMerged | CustomerUn
     """One crm.customer.v1 event through the merge subscription's handler."""
     handler = merge_subscription().handlers[ce_type]
     with Writer(db=router_db).transaction() as (session, outbox):
-        handler(
-            HandlerContext(session=session, outbox=outbox),
-            CloudEvent(id="e", source="/t", type=ce_type, time=utcnow(), data=data),
-        )
+        context = HandlerContext(connection=session.connection(), outbox=outbox)
+        handler(context, CloudEvent(id="e", source="/t", type=ce_type, time=utcnow(), data=data))
+        context.flush()
+        context.close()
 
 
 def survivors(router_db: Database, *ids: str) -> dict[str, str]:

@@ -35,7 +35,10 @@ def directory(router_db: Database, runtime: Runtime, update: RepUpdated) -> None
     handler = org_subscription(config=runtime, channel="console").handlers["crm.org.rep_updated"]
     event = CloudEvent(id="e", source="/hr", type="crm.org.rep_updated", time=utcnow(), data=update)
     with Writer(db=router_db).transaction() as (session, outbox):
-        handler(HandlerContext(session=session, outbox=outbox), event)
+        context = HandlerContext(connection=session.connection(), outbox=outbox)
+        handler(context, event)
+        context.flush()
+        context.close()
 
 
 def assignee(router_db: Database, lead_id: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 from crm_contracts.timestamps import timestamp_of
 from crmkit.cloudevents import new_event_id
+from crmkit.entropy import random_bytes, random_hex
 from google.protobuf.timestamp_pb2 import Timestamp
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +22,19 @@ def test_event_ids_are_random_version_4_uuids() -> None:
     for text in ids:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_pooled_random_bytes_are_never_handed_out_twice_even_to_a_forked_child() -> None:
+    taken = [random_bytes(12) for _ in range(1000)]  # ~3 pages of the pool
+    assert len(set(taken)) == len(taken) and all(len(b) == 12 for b in taken)
+    assert len(random_hex(16)) == 32
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child's first bytes must not be the parent's next ones
+        os.write(writer, random_bytes(16))
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(reader, 16) != random_bytes(16)
 
 
 @given(value=st.datetimes(timezones=st.none() | ZONES))

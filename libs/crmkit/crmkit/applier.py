@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_contracts import Registry
+from sqlalchemy import Connection
 
 from crmkit.cloudevents import CloudEvent
 from crmkit.db import Database, already_processed, record_processed
@@ -82,6 +83,21 @@ class EventApplier:
             return self._transaction(events, isolate=True)  # find which event made the run fail
         return result
 
+    def _unprocessed(self, connection: Connection, events: Sequence[CloudEvent]) -> list[tuple[int, CloudEvent]]:
+        """(index, event) of the events neither processed before nor repeated earlier in ``events``."""
+        recorded_by_state = self._subscription.recorded_by_state
+        if recorded_by_state is not None:
+            seen = recorded_by_state(connection, events)
+        else:
+            keys = (e.dedupe_key for e in events)
+            seen = already_processed(connection, self._db.tables.ledger, consumer=self._subscription.group, keys=keys)
+        fresh: list[tuple[int, CloudEvent]] = []
+        for index, event in enumerate(events):
+            if event.dedupe_key not in seen:
+                seen.add(event.dedupe_key)
+                fresh.append((index, event))
+        return fresh
+
     def _transaction(self, events: Sequence[CloudEvent], *, isolate: bool) -> ApplyResult:
         """One transaction: skip processed events, handle the rest, write ledger (unless the state records
         events) and outbox.
@@ -92,41 +108,33 @@ class EventApplier:
         consumer = self._subscription.group
         tables = self._db.tables
         outbox = Outbox(registry=self._registry, source=self._source, content_type=self._content_type)
-        with self._db.session() as session:
-            session.begin()
-            context = HandlerContext(session=session, outbox=outbox)
-            connection = session.connection()
-            recorded_by_state = self._subscription.recorded_by_state
-            if recorded_by_state is not None:
-                seen = recorded_by_state(connection, events)
-            else:
-                seen = already_processed(
-                    connection, tables.ledger, consumer=consumer, keys=(e.dedupe_key for e in events)
-                )
-            fresh: list[tuple[int, CloudEvent]] = []
-            for index, event in enumerate(events):
-                if event.dedupe_key not in seen:
-                    seen.add(event.dedupe_key)
-                    fresh.append((index, event))
-            failed_at = 0
+        with self._db.engine.connect() as connection:
+            connection.begin()
+            context = HandlerContext(connection=connection, outbox=outbox)
             try:
-                if not isolate and self._subscription.batch is not None:
-                    self._subscription.batch(context, [event for _, event in fresh])
-                else:
-                    for index, event in fresh:
-                        failed_at = index
-                        self._subscription.handlers[event.type](context, event)
-                        if isolate:
-                            session.flush()
-                session.flush()
-            except Exception as exc:  # noqa: BLE001 - any handler error is judged by the runtime
-                session.rollback()
-                return ApplyResult(_NOTHING, _NOTHING, 0, failed_at=failed_at, error=exc)
-            if recorded_by_state is None:
-                now = utcnow()
-                record_processed(connection, tables.ledger, [_ledger_row(consumer, event, now) for _, event in fresh])
-            emitted = outbox.write(session, tables.outbox)
-            session.commit()
+                fresh = self._unprocessed(connection, events)
+                failed_at = 0
+                try:
+                    if not isolate and self._subscription.batch is not None:
+                        self._subscription.batch(context, [event for _, event in fresh])
+                    else:
+                        for index, event in fresh:
+                            failed_at = index
+                            self._subscription.handlers[event.type](context, event)
+                            if isolate:
+                                context.flush()
+                    context.flush()
+                except Exception as exc:  # noqa: BLE001 - any handler error is judged by the runtime
+                    connection.rollback()
+                    return ApplyResult(_NOTHING, _NOTHING, 0, failed_at=failed_at, error=exc)
+                if self._subscription.recorded_by_state is None:
+                    now = utcnow()
+                    rows = [_ledger_row(consumer, event, now) for _, event in fresh]
+                    record_processed(connection, tables.ledger, rows)
+                emitted = outbox.write(connection, tables.outbox)
+                connection.commit()
+            finally:
+                context.close()
         if emitted and self._on_commit is not None:
             self._on_commit(emitted)
         applied = Counter(event.topic for _, event in fresh)

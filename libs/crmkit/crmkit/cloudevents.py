@@ -7,7 +7,6 @@ Payloads are protobuf (``application/protobuf``) or the proto3 JSON mapping
 from __future__ import annotations
 
 import builtins
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +16,7 @@ from crm_contracts import EventSpec, Registry
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
+from crmkit.entropy import random_hex
 from crmkit.errors import PoisonMessage
 from crmkit.timeutil import parse_rfc3339, to_rfc3339, utcnow
 
@@ -62,7 +62,7 @@ class CloudEvent:
 
 def new_event_id() -> str:
     """A fresh event id: a random (version 4) UUID as ``str(uuid.uuid4())`` gives it, without the UUID object."""
-    digits = os.urandom(16).hex()
+    digits = random_hex(16)
     variant = "89ab"[int(digits[16], 16) & 3]
     return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 

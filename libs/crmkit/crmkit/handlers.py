@@ -1,7 +1,7 @@
 """What a service hands the consumer runtime: plain handler functions that know no Kafka.
 
-A handler gets a :class:`HandlerContext` (the open database session and the outbox of
-the current transaction) and one decoded :class:`~crmkit.cloudevents.CloudEvent`. It
+A handler gets a :class:`HandlerContext` (the open database connection, an ORM session on
+it, and the outbox of the current transaction) and one decoded :class:`~crmkit.cloudevents.CloudEvent`. It
 changes state and emits events through the outbox; the runtime commits both together
 with the processed-event ledger row, and commits the Kafka offset only after that.
 
@@ -23,12 +23,35 @@ from crmkit.cloudevents import CloudEvent
 from crmkit.outbox import Outbox
 
 
-@dataclass(frozen=True)
 class HandlerContext:
-    """The transaction a handler runs in."""
+    """The transaction a handler runs in: its connection, the outbox, and an ORM session on the connection.
 
-    session: Session
-    outbox: Outbox
+    The session is made on first use (a handler on the Core or :class:`~crmkit.rawsql.RawSql`
+    path pays nothing for it) and joins the connection's transaction: it never commits or
+    ends it, the runtime does. :meth:`flush` sends its pending changes before that.
+    """
+
+    def __init__(self, *, connection: Connection, outbox: Outbox) -> None:
+        self.connection = connection
+        self.outbox = outbox
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in this transaction."""
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False, join_transaction_mode="rollback_only")
+        return self._session
+
+    def flush(self) -> None:
+        """Send the session's pending changes (if a handler used it) to the database."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        """Release the session (the transaction itself is the runtime's to end)."""
+        if self._session is not None:
+            self._session.close()
 
 
 Handler = Callable[[HandlerContext, CloudEvent], None]

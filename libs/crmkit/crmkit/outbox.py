@@ -19,8 +19,8 @@ from typing import Any, NamedTuple, TypeAlias
 from confluent_kafka import KafkaError, Producer
 from crm_contracts import Registry
 from google.protobuf.message import Message
-from sqlalchemy import Engine, Table, bindparam, delete, select
-from sqlmodel import Session
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, select
+from sqlalchemy.orm import Session
 
 from crmkit import metrics
 from crmkit.cloudevents import SPECVERSION, encode_data, new_event_id
@@ -102,9 +102,10 @@ class Outbox:
         )
         return event_id
 
-    def write(self, session: Session, table: Table) -> int:
-        """Insert the queued rows in the session's transaction (one executemany on the DBAPI cursor)."""
-        RawSql(session.connection()).insert(table, OutboxRow._fields, self.rows)
+    def write(self, transaction: Session | Connection, table: Table) -> int:
+        """Insert the queued rows in a session's or connection's transaction (one executemany on the DBAPI cursor)."""
+        connection = transaction.connection() if isinstance(transaction, Session) else transaction
+        RawSql(connection).insert(table, OutboxRow._fields, self.rows)
         return len(self.rows)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -12,12 +11,12 @@ from crm.events.customer.v1.customer_pb2 import CustomerResolved, CustomerUpdate
 from crm.events.lead.v1.lead_pb2 import LeadCreated
 from crm.events.touchpoint.v1.touchpoint_pb2 import CustomerRecordImported, LeadFormSubmitted
 from crm_contracts.touchpoints import touchpoint_identity, wrap_touchpoint
+from crmkit.entropy import random_hex
 from crmkit.outbox import Outbox
 from crmkit.rawsql import RawSql
 from crmkit.timeutil import to_timestamp, utcnow
 from google.protobuf.message import Message
 from sqlalchemy import Connection
-from sqlmodel import Session
 
 from customer_master import merging
 from customer_master.domain.accounts import account_draft
@@ -51,12 +50,12 @@ class Touchpoint:
 
 def new_customer_id() -> str:
     """An opaque, stable customer id."""
-    return f"cus_{os.urandom(12).hex()}"
+    return f"cus_{random_hex(12)}"
 
 
 def new_account_id() -> str:
     """An opaque, stable account id."""
-    return f"acc_{os.urandom(12).hex()}"
+    return f"acc_{random_hex(12)}"
 
 
 def lead_id_for(event_key: str) -> str:
@@ -137,7 +136,7 @@ def _stored_sources(sql: RawSql, record_ids: Iterable[str]) -> set[str]:
 
 
 def resolve_touchpoints(
-    *, session: Session, outbox: Outbox, touchpoints: Sequence[Touchpoint], unseen: bool = False
+    *, connection: Connection, outbox: Outbox, touchpoints: Sequence[Touchpoint], unseen: bool = False
 ) -> list[Outcome]:
     """Attribute touchpoints to customers in order; emit resolved, updated and (forms) lead-created.
 
@@ -152,7 +151,6 @@ def resolve_touchpoints(
     for duplicates through their blocking keys (:mod:`customer_master.merging`).
     """
     now = utcnow()
-    connection = session.connection()
     sql = RawSql(connection)
     seen = set() if unseen else _stored_sources(sql, [t.event_id for t in touchpoints])
     observations = []

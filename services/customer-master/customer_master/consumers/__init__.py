@@ -23,7 +23,7 @@ TOUCHPOINT_TOPICS = (
 def handle_touchpoints(ctx: HandlerContext, events: Sequence[CloudEvent]) -> None:
     """A run of touchpoints, in order: attribute each to one customer."""
     service.resolve_touchpoints(  # the runtime passes only touchpoints not yet recorded (recorded_touchpoints)
-        session=ctx.session,
+        connection=ctx.connection,
         outbox=ctx.outbox,
         unseen=True,
         touchpoints=[
