@@ -7,9 +7,10 @@ Builds (once per schema, cached under ``var/bench/``) a customer-master SQLite d
 each, copies it, and feeds it touchpoints shaped like the load generator's (80% from
 people already in the master, 20% new) through the consumer's real apply path
 (``EventApplier``: ledger + state + outbox in one transaction per batch, on the service's
-own database set-up, ``customer_master.storage.open_database``, with its background WAL
-checkpointer), without Kafka. The pre-built stream stands in for the broker, so it is kept out
-of the garbage collector's walks (``--collect-stream`` lets them walk it, as before 2026-12).
+own database set-up, ``customer_master.storage.open_database``, with its WAL checkpointer
+process, ``crmkit.checkpoint.checkpointing``), without Kafka. The pre-built stream stands in
+for the broker, so it is kept out of the garbage collector's walks (``--collect-stream`` lets
+them walk it, as before 2026-12).
 
 Two phases:
 
@@ -36,7 +37,6 @@ import shutil
 import sqlite3
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -46,7 +46,7 @@ from pathlib import Path
 from crm_cli.loadgen import COMPANIES, GIVEN, SURNAMES, Person, touchpoints
 from crm_contracts import load_registry
 from crmkit.applier import EventApplier
-from crmkit.checkpoint import WalCheckpointer
+from crmkit.checkpoint import checkpointing
 from crmkit.cloudevents import PROTOBUF, CloudEvent
 from crmkit.db import Database, add_infra_tables
 from crmkit.runner import tune_interpreter
@@ -223,26 +223,6 @@ def stream(count: int, master: int, *, seed: int, world: str) -> list[CloudEvent
         )
         for n, touch in enumerate(touchpoints(count, seed=seed, crowd=known + fresh))
     ]
-
-
-@contextmanager
-def checkpointing(path: Path) -> Iterator[None]:
-    """The service's background WAL checkpoint rounds (on a thread, as often as it asks) for the duration."""
-    checkpointer = WalCheckpointer(path)
-    done = threading.Event()
-
-    def loop() -> None:
-        delay = checkpointer.checkpoint()
-        while not done.wait(delay):
-            delay = checkpointer.checkpoint()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
 
 
 def copy_settled(source: Path, target: Path) -> None:

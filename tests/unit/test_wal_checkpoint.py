@@ -1,13 +1,16 @@
-"""The background WAL checkpointer: checkpoints without the writer, lets the log rewind, stops on request."""
+"""The WAL checkpointer: checkpoints without the writer, lets the log rewind, runs as a child process that
+stops on request or when its parent goes."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from crmkit import checkpoint
-from crmkit.checkpoint import WalCheckpointer, sqlite_file
+from crmkit.checkpoint import CheckpointRounds, WalCheckpointer, sqlite_file
 from crmkit.db import Database
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
 
@@ -52,18 +55,18 @@ def test_the_writer_leaves_checkpoints_to_the_task(db: Database, tmp_path: Path)
     write(db, 2000)  # ~1 MB of pages: past SQLite's default 1000-page autocheckpoint
     assert pragma(db, "PRAGMA wal_autocheckpoint") == (checkpoint.WRITER_AUTOCHECKPOINT_PAGES,)
     assert pragma(db, "PRAGMA journal_size_limit") == (checkpoint.JOURNAL_SIZE_LIMIT_BYTES,)
-    checkpointer = WalCheckpointer(tmp_path / "svc.db")
+    checkpointer = CheckpointRounds(tmp_path / "svc.db")
     # A long log, all copied but not yet rewound: come back soon, until a round finds it untouched.
     assert checkpointer.checkpoint() == checkpoint.BUSY_INTERVAL_S
     logged, copied = wal_frames(db)
     assert logged > checkpoint.LONG_LOG_FRAMES and copied == logged
-    assert checkpointer.checkpoints == 2  # the second pass found nothing appended
+    assert checkpointer.passes == 2  # the second pass found nothing appended
     assert checkpointer.checkpoint() == checkpoint.IDLE_INTERVAL_S
 
 
 def test_a_copied_log_rewinds_and_the_rounds_slow_down(db: Database, tmp_path: Path) -> None:
     write(db, 2000)
-    checkpointer = WalCheckpointer(tmp_path / "svc.db")
+    checkpointer = CheckpointRounds(tmp_path / "svc.db")
     checkpointer.checkpoint()
     write(db, 1)  # the next writer finds every frame copied and starts the log again
     logged, _copied = wal_frames(db)
@@ -73,13 +76,27 @@ def test_a_copied_log_rewinds_and_the_rounds_slow_down(db: Database, tmp_path: P
         assert conn.execute(text("SELECT count(*) FROM rows")).scalar_one() == 2001
 
 
-async def test_run_checkpoints_until_stopped(db: Database, tmp_path: Path) -> None:
+async def test_the_child_checkpoints_until_stopped(db: Database, tmp_path: Path) -> None:
     checkpointer = WalCheckpointer(tmp_path / "svc.db")
     stop = asyncio.Event()
+    write(db, 2000)
     task = asyncio.create_task(checkpointer.run(stop))
-    write(db, 100)
-    while checkpointer.checkpoints < 3:
+    while checkpointer.checkpoints < 1:  # the child reports its first round at once
         await asyncio.sleep(0.01)
     stop.set()
-    await asyncio.wait_for(task, timeout=5)
-    assert wal_frames(db)[0] == wal_frames(db)[1]
+    await asyncio.wait_for(task, timeout=10)
+    logged, copied = wal_frames(db)
+    assert logged == copied > checkpoint.LONG_LOG_FRAMES
+
+
+def test_the_child_exits_when_its_parent_closes_the_pipe(db: Database, tmp_path: Path) -> None:
+    """Standard input at end of file is how the child learns that its service stopped or died."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "crmkit.checkpoint", str(tmp_path / "svc.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    assert int(child.stdout.readline()) >= 1
+    child.stdin.close()
+    assert child.wait(timeout=10) == 0
