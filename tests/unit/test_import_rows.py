@@ -333,3 +333,34 @@ def test_an_imported_record_joins_the_customer_with_its_mobile_opens_no_lead_and
     assert source.type == IMPORT_TYPE and source.source == "/crm-cli/import/sheet" and len(leads) == 1
     (again,), replay_rows = _feed(db, _as_consumed(row))  # imported a second time
     assert again.customer.id == live.customer.id and replay_rows == []
+
+
+def test_junk_becomes_a_junk_customer_of_its_own_that_no_real_record_joins(db: Database) -> None:
+    """As in the batch engine: test and placeholder records are flagged and never share a customer with real ones."""
+    (real,), _ = _feed(db, _as_consumed(row_of(record_id="r1", name="王芳", phone="13912345678")))
+    staff_test = row_of(record_id="r2", name="测试", phone="13912345678")  # a rep trying the form with a real mobile
+    placeholder = row_of(record_id="r3", name="李娜", phone="13800000000")
+    (first,), rows = _feed(db, _as_consumed(staff_test))
+    (second,), _ = _feed(db, _as_consumed(placeholder))
+    (third,), _ = _feed(db, _as_consumed(row_of(record_id="r4", name="陈静", phone="13800000000")))
+    assert first.customer.junk and first.created and first.matched_on == "junk"
+    assert first.customer.id != real.customer.id and first.customer.account_id == ""
+    assert len({first.customer.id, second.customer.id, third.customer.id}) == 3  # a placeholder phone links nobody
+    updated = [r for r in rows if r.type == "crm.customer.updated"]
+    assert len(updated) == 1
+    (again,), _ = _feed(db, _as_consumed(row_of(record_id="r5", name="王芳", phone="+86 139 1234 5678")))
+    assert again.customer.id == real.customer.id and not again.customer.junk
+    with db.engine.connect() as connection:
+        keys = connection.execute(select(TABLES["identity_keys"].c.customer_id)).scalars().all()
+        blocks = connection.execute(select(TABLES["block_keys"].c.customer_id).distinct()).scalars().all()
+    assert set(keys) == {real.customer.id} and set(blocks) == {real.customer.id}  # junk is bound and blocked nowhere
+
+
+def test_a_replayed_junk_record_is_attributed_to_its_junk_customer(db: Database) -> None:
+    row = row_of(record_id="r1", name="test", email="test@test.com")
+    (junk,), _ = _feed(db, _as_consumed(row))
+    (again, twice), replay_rows = _feed(db, _as_consumed(row), _as_consumed(row))
+    assert again.customer.id == twice.customer.id == junk.customer.id
+    assert again.matched_on == "replay" and not again.created and replay_rows == []
+    with db.engine.connect() as connection:
+        assert len(connection.execute(select(TABLES["customers"])).all()) == 1

@@ -123,7 +123,8 @@ def find_duplicates(
     Only keys a customer did not hold yet bring comparisons: a pair already sharing a key was
     scored when the second of them took it, so a change of a non-key field re-scores nothing.
     """
-    keys_of = {c.id: keys for c in customers if not c.merged_into and (keys := _keys(c))}
+    # Junk customers take no blocking keys: junk is never compared with (or merged into) a real customer.
+    keys_of = {c.id: keys for c in customers if not c.merged_into and not c.junk and (keys := _keys(c))}
     if not keys_of:
         return
     sql = RawSql(connection)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from customer_master import merging
 from customer_master.domain.accounts import account_draft
 from customer_master.domain.identity import IdentityKey, identity_keys
+from customer_master.domain.junk import junk_reasons
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
 from customer_master.domain.resolution import (
     PROFILE_FIELDS,
@@ -64,16 +65,19 @@ def lead_id_for(event_key: str) -> str:
 
 
 def observe(body: Message) -> Observation:
-    """The identity keys and profile fields one touchpoint carries."""
+    """The identity keys, profile fields and junk reasons one touchpoint carries."""
     identity = touchpoint_identity(body)
     if isinstance(body, LeadFormSubmitted):
         keys = identity_keys(identity, extra_phone=body.phone, extra_email=body.email)
-        return Observation(keys=tuple(keys), profile=_form_fields(body))
+        junk = junk_reasons(name=body.name, company=body.company, phone=body.phone or identity.phone, email=body.email)
+        return Observation(keys=tuple(keys), profile=_form_fields(body), junk=junk)
     if isinstance(body, CustomerRecordImported):  # a row of a customer sheet (`crm import`): no lead
-        return Observation(keys=tuple(identity_keys(identity)), profile=_imported_fields(body))
+        junk = junk_reasons(name=body.name, company=body.company, phone=identity.phone, email=identity.email)
+        return Observation(keys=tuple(identity_keys(identity)), profile=_imported_fields(body), junk=junk)
     phone = normalise_phone(identity.phone)
     profile = {"phone_e164": phone.e164 if phone and phone.is_mobile else "", "email": normalise_email(identity.email)}
-    return Observation(keys=tuple(identity_keys(identity)), profile=profile)
+    junk = junk_reasons(phone=identity.phone, email=identity.email)
+    return Observation(keys=tuple(identity_keys(identity)), profile=profile, junk=junk)
 
 
 def _form_fields(form: LeadFormSubmitted) -> dict[str, str]:
@@ -107,32 +111,36 @@ _IDENTIFYING = frozenset({"name", "company", "email", "phone_e164"})
 _WRITTEN = (*PROFILE_FIELDS, "account_id", "provenance", "version", "updated_at")
 _ACCOUNT = _WRITTEN.index("account_id")
 _WRITTEN_BUT_ACCOUNT = tuple(name for name in _WRITTEN if name != "account_id")
-_SEEN = "SELECT id FROM source_records WHERE id IN ({})"
+_SEEN = "SELECT id, customer_id FROM source_records WHERE id IN ({})"
 # By the primary key (kind, value): a lookup by value alone would need a second index on every key written.
 _KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE kind = ? AND value IN ({})"
 _ACCOUNTS_BY_BLOCK = "SELECT block, id FROM accounts WHERE block IN ({})"
 
 
-def _load(sql: RawSql, keys: set[IdentityKey]) -> tuple[dict[IdentityKey, str], dict[str, CustomerRecord]]:
-    """The owners of ``keys`` and those customers' records: two queries for the whole batch."""
+def _load(
+    sql: RawSql, keys: set[IdentityKey], holders: Iterable[str]
+) -> tuple[dict[IdentityKey, str], dict[str, CustomerRecord]]:
+    """The owners of ``keys``, and those customers' and ``holders``' records: two queries for the whole batch."""
     values_of: dict[str, list[str]] = {}
     for key in sorted(keys):
         values_of.setdefault(key.kind, []).append(key.value)
     owners = {IdentityKey(kind, value): owner for kind, value, owner in sql.rows_in_each(_KEYS_BY_VALUE, values_of)}
-    customers = merging.records_of(sql, owners.values())
-    missing = set(owners.values()) - set(customers)
+    wanted = {*owners.values(), *holders}
+    customers = merging.records_of(sql, wanted)
+    missing = wanted - set(customers)
     if missing:
-        raise LookupError(f"identity keys point at missing customers {sorted(missing)}")
+        raise LookupError(f"identity keys or source records point at missing customers {sorted(missing)}")
     return owners, customers
 
 
 def stored_source_records(*, connection: Connection, record_ids: Iterable[str]) -> set[str]:
     """Which of ``record_ids`` (touchpoint event ids) are stored source records: touchpoints already resolved."""
-    return _stored_sources(RawSql(connection), record_ids)
+    return set(_stored_sources(RawSql(connection), record_ids))
 
 
-def _stored_sources(sql: RawSql, record_ids: Iterable[str]) -> set[str]:
-    return {row[0] for row in sql.rows_in(_SEEN, sorted(set(record_ids)))}
+def _stored_sources(sql: RawSql, record_ids: Iterable[str]) -> dict[str, str]:
+    """The customer holding each of ``record_ids`` that is a stored source record."""
+    return dict(sql.rows_in(_SEEN, sorted(set(record_ids))))
 
 
 def resolve_touchpoints(
@@ -142,30 +150,35 @@ def resolve_touchpoints(
 
     ``unseen``: the caller has already left out touchpoints stored as source records (the
     consumer does, through :func:`stored_source_records`), so they are not looked up again.
+    A junk touchpoint (test or placeholder values, :mod:`customer_master.domain.junk`) becomes a
+    junk customer of its own that no key leads to and no duplicate check compares.
 
     Loads every key, customer, already-stored source record and account the batch can touch
     (one query each), resolves and runs survivorship in memory, then writes customers, keys,
     source records, accounts and leads with one executemany each (changed customers with two:
-    with and without their account). A replayed touchpoint (its source record exists) still
-    resolves but changes, emits and opens nothing. New or renamed customers are then checked
-    for duplicates through their blocking keys (:mod:`customer_master.merging`).
+    with and without their account). A replayed touchpoint (its source record exists) is
+    attributed to the customer holding that record, and changes, emits and opens nothing. New or
+    renamed customers are then checked for duplicates through their blocking keys
+    (:mod:`customer_master.merging`).
     """
     now = utcnow()
     sql = RawSql(connection)
-    seen = set() if unseen else _stored_sources(sql, [t.event_id for t in touchpoints])
+    holders = {} if unseen else _stored_sources(sql, [t.event_id for t in touchpoints])
+    seen = set(holders)
     observations = []
     for touchpoint in touchpoints:
         observation = observe(touchpoint.body)
         if touchpoint.event_id in seen:
-            observation = Observation(keys=observation.keys)
+            observation = Observation(keys=observation.keys, junk=observation.junk, replay_of=touchpoint.event_id)
         else:
             seen.add(touchpoint.event_id)
             meta = SourceMeta(touchpoint.event_id, touchpoint.event_type, touchpoint.source, touchpoint.occurred_at)
             observation = replace(observation, record=meta)
         observations.append(observation)
-    owners, customers = _load(sql, {key for observation in observations for key in observation.keys})
+    keys = {key for observation in observations if not observation.junk for key in observation.keys}
+    owners, customers = _load(sql, keys, holders.values())
     stored = {customer_id: _values(customer, _WRITTEN) for customer_id, customer in customers.items()}
-    resolver = Resolver(key_owners=owners, customers=customers, new_id=new_customer_id)
+    resolver = Resolver(key_owners=owners, customers=customers, new_id=new_customer_id, record_holders=holders)
     outcomes = [resolver.resolve(observation, now=now) for observation in observations]
     accounts = _Accounts(sql, outcomes, now=now)
     leads: list[tuple[object, ...]] = []

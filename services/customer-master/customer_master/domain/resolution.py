@@ -104,11 +104,17 @@ class SourceMeta:
 
 @dataclass(frozen=True)
 class Observation:
-    """What one touchpoint says about identity: its exact keys and profile fields."""
+    """What one touchpoint says about identity: its exact keys and profile fields.
+
+    ``junk``: why the touchpoint is a test or placeholder record (() for a real one).
+    ``replay_of``: for a touchpoint seen before (``record`` is None), its source record id.
+    """
 
     keys: tuple[IdentityKey, ...]
     profile: Mapping[str, str] = field(default_factory=dict)
     record: SourceMeta | None = None
+    junk: tuple[str, ...] = ()
+    replay_of: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,13 @@ class Outcome:
 
 
 class Resolver:
-    """Applies observations in order against the keys and customers it was given."""
+    """Applies observations in order against the keys and customers it was given.
+
+    A junk observation (a test or placeholder record) becomes a junk customer of its own: it
+    matches nobody by its keys and binds none, so junk never shares a customer with a real
+    record (as in the batch engine, :mod:`customer_master.domain.dedupe`). A replayed
+    observation is attributed to the customer holding its source record.
+    """
 
     def __init__(
         self,
@@ -130,27 +142,34 @@ class Resolver:
         key_owners: Mapping[IdentityKey, str],
         customers: Mapping[str, CustomerRecord],
         new_id: Callable[[], str],
+        record_holders: Mapping[str, str] | None = None,
     ) -> None:
         self._owners = dict(key_owners)
         self._customers = dict(customers)
         self._new_id = new_id
+        self._holders = dict(record_holders or {})
         self.created: dict[str, CustomerRecord] = {}
         self.changed: dict[str, CustomerRecord] = {}
         self.new_keys: dict[IdentityKey, str] = {}
 
     def resolve(self, observation: Observation, *, now: datetime) -> Outcome:
         """Find (or create) the customer of ``observation``, bind its new keys, refresh the profile."""
-        matches = {key: self._owners[key] for key in observation.keys if key in self._owners}
+        holder = self._holders.get(observation.replay_of) if observation.record is None else None
+        if holder is not None:
+            return Outcome(customer=self._customers[holder].copy(), created=False, matched_on="replay", changed=())
+        matches = {} if observation.junk else {k: self._owners[k] for k in observation.keys if k in self._owners}
         chosen = choose_customer(matches)
         if chosen is None:
-            customer = CustomerRecord(id=self._new_id(), created_at=now, updated_at=now)
+            customer = CustomerRecord(id=self._new_id(), created_at=now, updated_at=now, junk=bool(observation.junk))
             self._customers[customer.id] = self.created[customer.id] = customer
-            created, matched_on = True, "new"
+            created, matched_on = True, "junk" if observation.junk else "new"
         else:
             customer, created, matched_on = self._customers[chosen[0]], False, chosen[1]
-        for key in observation.keys:
+        for key in () if observation.junk else observation.keys:
             if key not in matches:
                 self._owners[key] = self.new_keys[key] = customer.id
+        if observation.record is not None:
+            self._holders[observation.record.record_id] = customer.id
         changed, touched = self._survive(customer, observation)
         if changed or created:
             customer.updated_at = now
