@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from sqlalchemy import Connection
 
 from customer_master import merging
-from customer_master.domain.accounts import account_draft
+from customer_master.domain.accounts import account_draft, one_account_of_name
 from customer_master.domain.identity import IdentityKey, identity_keys
 from customer_master.domain.junk import junk_reasons
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
@@ -115,6 +115,7 @@ _SEEN = "SELECT id, customer_id FROM source_records WHERE id IN ({})"
 # By the primary key (kind, value): a lookup by value alone would need a second index on every key written.
 _KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE kind = ? AND value IN ({})"
 _ACCOUNTS_BY_BLOCK = "SELECT block, id FROM accounts WHERE block IN ({})"
+_ACCOUNTS_BY_NAME = "SELECT id, name_key, region_code FROM accounts WHERE name_key IN ({})"
 
 
 def _load(
@@ -190,7 +191,7 @@ def resolve_touchpoints(
         _emit(outbox, touchpoint, outcome)
         if isinstance(touchpoint.body, LeadFormSubmitted):
             leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id))
-    _write(sql, resolver, accounts.created, stored, now=now)
+    _write(sql, resolver, accounts, stored, now=now)
     _write_sources(sql, touchpoints, observations, outcomes)
     sql.insert(_LEADS, ("id", "customer_id", "source_event_id", "created_at"), [(*lead, now) for lead in leads])
     renamed = {
@@ -208,36 +209,56 @@ def resolve_touchpoints(
 
 
 class _Accounts:
-    """The accounts a batch's customers fall in: loaded in one query, new ones created in memory."""
+    """The accounts a batch's customers fall in: loaded in two queries (by block, then by name for the
+    blocks without one), new ones created in memory, regions learnt by region-less accounts noted."""
 
     def __init__(self, sql: RawSql, outcomes: Sequence[Outcome], *, now: datetime) -> None:
         self._now = now
-        drafts = (account_draft(company=o.customer.company, region_code=o.customer.region_code) for o in outcomes)
+        drafts = [account_draft(company=o.customer.company, region_code=o.customer.region_code) for o in outcomes]
         blocks = sorted({draft.block for draft in drafts if draft is not None})
         self._ids: dict[str, str] = dict(sql.rows_in(_ACCOUNTS_BY_BLOCK, blocks))
+        names = sorted({d.name_key for d in drafts if d is not None and d.block not in self._ids})
+        self._of_name: dict[str, list[tuple[str, str]]] = {}
+        for account_id, name_key, region in sql.rows_in(_ACCOUNTS_BY_NAME, names):
+            self._of_name.setdefault(name_key, []).append((account_id, region))
         self.created: list[tuple[object, ...]] = []
+        self.placed: dict[str, str] = {}
+        """Region-less accounts that a name with a region joined: account id → that region."""
 
     def account_of(self, customer: CustomerRecord) -> str:
         """The account id of a customer's company in its region ("" for a consumer or junk)."""
         draft = account_draft(company=customer.company, region_code=customer.region_code)
         if draft is None or customer.junk:
             return ""
-        if draft.block not in self._ids:
-            self._ids[draft.block] = account_id = new_account_id()
-            self.created.append((account_id, draft.block, draft.name, draft.credit_code, draft.region_code, self._now))
-        return self._ids[draft.block]
+        if draft.block in self._ids:
+            return self._ids[draft.block]
+        named = self._of_name.setdefault(draft.name_key, [])
+        account_id = one_account_of_name(draft, named)
+        if account_id is None:
+            account_id = new_account_id()
+            named.append((account_id, draft.region_code))
+            self.created.append(
+                (account_id, draft.block, draft.name_key, draft.name, draft.credit_code, draft.region_code, self._now)
+            )
+        elif draft.named_region and (account_id, "") in named:  # the region-less account learns its place
+            named[named.index((account_id, ""))] = (account_id, draft.named_region)
+            self.placed[account_id] = draft.named_region
+        self._ids[draft.block] = account_id
+        return account_id
 
 
 def _write(
     sql: RawSql,
     resolver: Resolver,
-    accounts: list[tuple[object, ...]],
+    accounts: _Accounts,
     stored: dict[str, tuple[object, ...]],
     *,
     now: datetime,
 ) -> None:
-    """Insert new customers and accounts, update changed customers, bind new keys."""
-    sql.insert(_ACCOUNTS, ("id", "block", "name", "credit_code", "region_code", "created_at"), accounts)
+    """Insert new customers and accounts, place region-less accounts, update changed customers, bind new keys."""
+    columns = ("id", "block", "name_key", "name", "credit_code", "region_code", "created_at")
+    sql.insert(_ACCOUNTS, columns, accounts.created)
+    sql.update(_ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(accounts.placed.items())])
     sql.insert(_CUSTOMERS, RECORD_FIELDS, [_values(c, RECORD_FIELDS) for c in resolver.created.values()])
     _update_customers(sql, resolver.changed.values(), stored)
     sql.insert(

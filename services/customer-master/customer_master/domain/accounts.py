@@ -1,28 +1,42 @@
-"""Accounts (the organisation behind a B2B customer): the exact block a company name falls in.
+"""Accounts (the organisation behind a B2B customer): the block a company name falls in, and the one
+account of its name that a company without its own block joins.
 
 Two customers share an account when their companies have one normalised key (region, core,
 branch: see :mod:`customer_master.domain.companies`) in one region. A bracketed qualifier
 naming a region is part of the key, so '腾讯(深圳)' and '腾讯(北京)' are two accounts; a name
 without a region takes the customer's region.
+
+A company whose block has no account yet joins an account of the same name (core and branch)
+where that can only be one organisation (:func:`one_account_of_name`), as the batch engine's
+``join_regions`` does: a name without a region joins the one region it is found in, and a name
+with a region joins the one account of that name in a region that can be the same place.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from customer_master.domain.companies import normalise_company
 from customer_master.domain.credit_codes import normalise_credit_code
+from customer_master.domain.regions import region_compatible
 
 
 @dataclass(frozen=True)
 class AccountDraft:
-    """What a customer's company says about its account: the block key and the account's fields."""
+    """What a customer's company says about its account: the block key and the account's fields.
+
+    ``name_key``: the name without any region (core and branch); ``named_region``: the region the
+    name itself carries ("" for a bare trade name, whose ``region_code`` is the customer's).
+    """
 
     block: str
     name: str
     region_code: str
     credit_code: str = ""
+    name_key: str = ""
+    named_region: str = ""
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -33,8 +47,35 @@ def account_draft(*, company: str, region_code: str, credit_code: str = "") -> A
         return None
     region = name.region_code or region_code
     return AccountDraft(
-        block=f"{name.key}#{region}",
+        block=f"{replace(name, region_code=region).key}#{region}",  # the name's region, else the customer's
         name=name.text,
         region_code=region,
         credit_code=normalise_credit_code(credit_code) if credit_code else "",
+        name_key=replace(name, region_code="").key,
+        named_region=name.region_code,
     )
+
+
+def one_account_of_name(draft: AccountDraft, accounts: Sequence[tuple[str, str]]) -> str | None:
+    """The account a draft without an account of its own block joins, among ``accounts`` of its name
+    (id, region code); None when none fits or several could be meant (a new account, then).
+
+    A name with a region joins the one account of the name in a compatible region (a province and
+    its city are compatible), or, when there is no other, the one account of the name that has no
+    region yet. A bare name joins the one account of its name, or else the one in a region
+    compatible with the customer's.
+    """
+    if draft.named_region:
+        fits = [account for account, region in accounts if region and region_compatible(region, draft.named_region)]
+        if len(fits) == 1:
+            return fits[0]
+        if not fits and len(accounts) == 1 and not accounts[0][1]:
+            return accounts[0][0]
+        return None
+    if len(accounts) == 1:
+        return accounts[0][0]
+    if draft.region_code:
+        fits = [account for account, region in accounts if region and region_compatible(region, draft.region_code)]
+        if len(fits) == 1:
+            return fits[0]
+    return None

@@ -1,0 +1,81 @@
+"""Streaming accounts: the block a company falls in, and the one account of its name a new block joins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted
+from crm_contracts import load_registry
+from crmkit.cloudevents import PROTOBUF
+from crmkit.db import Database
+from crmkit.outbox import Outbox
+from customer_master import service
+from customer_master.domain.accounts import AccountDraft, account_draft, one_account_of_name
+from customer_master.models import Base
+from sqlalchemy import text
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+HEFEI, ANHUI, BEIJING = "340100", "340000", "110000"
+
+
+def draft(company: str, region: str = "") -> AccountDraft:
+    """The account draft of a company name (fails the test when it names none)."""
+    made = account_draft(company=company, region_code=region)
+    assert made is not None
+    return made
+
+
+def test_a_name_s_own_region_and_the_customer_s_region_give_one_block() -> None:
+    assert draft("合肥隆丰软件有限公司").block == draft("隆丰软件", HEFEI).block
+    assert draft("隆丰软件（北京）").block != draft("隆丰软件", HEFEI).block  # a qualifier naming another region
+    assert draft("合肥隆丰软件有限公司").name_key == draft("隆丰软件").name_key
+    assert (draft("合肥隆丰软件").named_region, draft("隆丰软件", HEFEI).named_region) == (HEFEI, "")
+
+
+def test_a_bare_name_joins_the_one_account_of_its_name_else_the_one_in_the_customer_s_region() -> None:
+    assert one_account_of_name(draft("隆丰软件"), [("a", HEFEI)]) == "a"
+    assert one_account_of_name(draft("隆丰软件", BEIJING), [("a", HEFEI)]) == "a"  # the one region it is found in
+    two = [("a", HEFEI), ("b", BEIJING)]
+    assert one_account_of_name(draft("隆丰软件"), two) is None
+    assert one_account_of_name(draft("隆丰软件", BEIJING), two) == "b"
+    assert one_account_of_name(draft("隆丰软件"), []) is None
+
+
+def test_a_named_region_joins_a_compatible_account_or_the_only_one_without_a_region() -> None:
+    assert one_account_of_name(draft("安徽隆丰软件"), [("a", HEFEI), ("b", BEIJING)]) == "a"  # province ~ its city
+    assert one_account_of_name(draft("合肥隆丰软件"), [("b", BEIJING)]) is None  # a sibling elsewhere
+    assert one_account_of_name(draft("合肥隆丰软件"), [("z", "")]) == "z"
+    assert one_account_of_name(draft("合肥隆丰软件"), [("z", ""), ("b", BEIJING)]) is None
+    assert one_account_of_name(draft("合肥隆丰软件"), [("a", HEFEI), ("c", ANHUI)]) is None  # two could be meant
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'customers.db'}", Base.metadata)
+    database.create_all()
+    yield database
+    database.dispose()
+
+
+def account_of(db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> str:
+    """The account customer-master gives one form touchpoint."""
+    form = LeadFormSubmitted(name=name, phone=phone, company=company, region=region)
+    touchpoint = service.Touchpoint(event_id, f"/forms#{event_id}", "crm.form.lead_submitted", "/forms", NOW, form)
+    outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
+    with db.engine.begin() as connection:
+        (outcome,) = service.resolve_touchpoints(connection=connection, outbox=outbox, touchpoints=[touchpoint])
+    return outcome.customer.account_id
+
+
+def test_a_region_less_account_learns_its_place_so_a_sibling_elsewhere_stays_apart(db: Database) -> None:
+    bare = account_of(db, "f1", name="王芳", phone="13911110001", company="隆丰软件")
+    assert account_of(db, "f2", name="陈静", phone="13911110002", company="合肥隆丰软件有限公司") == bare
+    assert account_of(db, "f3", name="刘洋", phone="13911110003", company="隆丰软件", region="合肥") == bare
+    sibling = account_of(db, "f4", name="赵磊", phone="13911110004", company="隆丰软件(北京)有限公司")
+    assert sibling != bare
+    with db.engine.connect() as connection:
+        regions = {row[0]: row[1] for row in connection.execute(text("SELECT id, region_code FROM accounts"))}
+    assert regions == {bare: HEFEI, sibling: BEIJING}
