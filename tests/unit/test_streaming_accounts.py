@@ -13,7 +13,7 @@ from crmkit.cloudevents import PROTOBUF
 from crmkit.db import Database
 from crmkit.outbox import Outbox
 from customer_master import service
-from customer_master.domain.accounts import AccountDraft, account_draft, one_account_of_name
+from customer_master.domain.accounts import AccountDraft, account_draft, one_account_of_name, one_account_of_sound
 from customer_master.models import Base
 from sqlalchemy import text
 
@@ -50,6 +50,20 @@ def test_a_named_region_joins_a_compatible_account_or_the_only_one_without_a_reg
     assert one_account_of_name(draft("合肥隆丰软件"), [("z", "")]) == "z"
     assert one_account_of_name(draft("合肥隆丰软件"), [("z", ""), ("b", BEIJING)]) is None
     assert one_account_of_name(draft("合肥隆丰软件"), [("a", HEFEI), ("c", ANHUI)]) is None  # two could be meant
+
+
+def test_a_new_name_joins_the_one_account_that_sounds_like_it() -> None:
+    hefei = [("a", draft("隆丰软件").name_key, HEFEI)]
+    assert draft("Longfeng Software Co., Ltd.").sound == draft("隆丰软件").sound == draft("longfeng ruanjian").sound
+    assert one_account_of_sound(draft("Longfeng Software Co., Ltd.", HEFEI), hefei) == "a"  # its English name
+    assert one_account_of_sound(draft("珑丰软件有限公司"), hefei) == "a"  # a homophone typo
+    assert draft("龙凤软件").sound == draft("隆丰软件").sound
+    assert one_account_of_sound(draft("龙凤软件"), hefei) is None  # one sound, but two characters apart
+    assert one_account_of_sound(draft("longfeng ruanjian", BEIJING), hefei) is None  # a place that cannot be it
+    two = [*hefei, ("b", draft("珑丰软件").name_key, HEFEI)]
+    assert one_account_of_sound(draft("Longfeng Software"), two) is None  # two Han names could be meant
+    latin = [("c", draft("Longfeng Software").name_key, "")]
+    assert one_account_of_sound(draft("隆丰软件"), latin) == "c"  # the rendering came first
 
 
 @pytest.fixture

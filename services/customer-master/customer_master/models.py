@@ -76,13 +76,15 @@ class SourceRecordRow(Base, table=True):
 
 class AccountRow(Base, table=True):
     """An organisation (B2B account); ``block`` is its normalised company key and region, ``name_key`` the
-    name without a region (how a company without an account of its own block finds one of its name)."""
+    name without a region and ``sound`` how it sounds (how a company without an account of its own block finds
+    one of its name, or one that sounds like it)."""
 
     __tablename__ = "accounts"
 
     id: str = Field(primary_key=True, max_length=40)
     block: str = Field(max_length=300, unique=True)
     name_key: str = Field(default="", max_length=300, index=True)
+    sound: str = Field(default="", max_length=300, index=True)
     name: str = ""
     credit_code: str = Field(default="", max_length=18)
     region_code: str = Field(default="", max_length=12)

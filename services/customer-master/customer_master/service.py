@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from sqlalchemy import Connection
 
 from customer_master import merging
-from customer_master.domain.accounts import account_draft, one_account_of_name
+from customer_master.domain.accounts import account_draft, one_account_of_name, one_account_of_sound
 from customer_master.domain.identity import IdentityKey, identity_keys
 from customer_master.domain.junk import junk_reasons
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
@@ -116,6 +116,7 @@ _SEEN = "SELECT id, customer_id FROM source_records WHERE id IN ({})"
 _KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE kind = ? AND value IN ({})"
 _ACCOUNTS_BY_BLOCK = "SELECT block, id FROM accounts WHERE block IN ({})"
 _ACCOUNTS_BY_NAME = "SELECT id, name_key, region_code FROM accounts WHERE name_key IN ({})"
+_ACCOUNTS_BY_SOUND = "SELECT id, sound, name_key, region_code FROM accounts WHERE sound IN ({})"
 
 
 def _load(
@@ -217,10 +218,14 @@ class _Accounts:
         drafts = [account_draft(company=o.customer.company, region_code=o.customer.region_code) for o in outcomes]
         blocks = sorted({draft.block for draft in drafts if draft is not None})
         self._ids: dict[str, str] = dict(sql.rows_in(_ACCOUNTS_BY_BLOCK, blocks))
-        names = sorted({d.name_key for d in drafts if d is not None and d.block not in self._ids})
+        unplaced = [d for d in drafts if d is not None and d.block not in self._ids]
         self._of_name: dict[str, list[tuple[str, str]]] = {}
-        for account_id, name_key, region in sql.rows_in(_ACCOUNTS_BY_NAME, names):
+        for account_id, name_key, region in sql.rows_in(_ACCOUNTS_BY_NAME, sorted({d.name_key for d in unplaced})):
             self._of_name.setdefault(name_key, []).append((account_id, region))
+        sounds = sorted({d.sound for d in unplaced if d.sound and d.name_key not in self._of_name})
+        self._of_sound: dict[str, list[tuple[str, str, str]]] = {}
+        for account_id, sound, name_key, region in sql.rows_in(_ACCOUNTS_BY_SOUND, sounds):
+            self._of_sound.setdefault(sound, []).append((account_id, name_key, region))
         self.created: list[tuple[object, ...]] = []
         self.placed: dict[str, str] = {}
         """Region-less accounts that a name with a region joined: account id → that region."""
@@ -234,11 +239,24 @@ class _Accounts:
             return self._ids[draft.block]
         named = self._of_name.setdefault(draft.name_key, [])
         account_id = one_account_of_name(draft, named)
+        alike = self._of_sound.setdefault(draft.sound, []) if draft.sound else []
+        if account_id is None and not named:
+            account_id = one_account_of_sound(draft, alike)
         if account_id is None:
             account_id = new_account_id()
             named.append((account_id, draft.region_code))
+            alike.append((account_id, draft.name_key, draft.region_code))
             self.created.append(
-                (account_id, draft.block, draft.name_key, draft.name, draft.credit_code, draft.region_code, self._now)
+                (
+                    account_id,
+                    draft.block,
+                    draft.name_key,
+                    draft.sound,
+                    draft.name,
+                    draft.credit_code,
+                    draft.region_code,
+                    self._now,
+                )
             )
         elif draft.named_region and (account_id, "") in named:  # the region-less account learns its place
             named[named.index((account_id, ""))] = (account_id, draft.named_region)
@@ -256,7 +274,7 @@ def _write(
     now: datetime,
 ) -> None:
     """Insert new customers and accounts, place region-less accounts, update changed customers, bind new keys."""
-    columns = ("id", "block", "name_key", "name", "credit_code", "region_code", "created_at")
+    columns = ("id", "block", "name_key", "sound", "name", "credit_code", "region_code", "created_at")
     sql.insert(_ACCOUNTS, columns, accounts.created)
     sql.update(_ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(accounts.placed.items())])
     sql.insert(_CUSTOMERS, RECORD_FIELDS, [_values(c, RECORD_FIELDS) for c in resolver.created.values()])

@@ -9,7 +9,10 @@ without a region takes the customer's region.
 A company whose block has no account yet joins an account of the same name (core and branch)
 where that can only be one organisation (:func:`one_account_of_name`), as the batch engine's
 ``join_regions`` does: a name without a region joins the one region it is found in, and a name
-with a region joins the one account of that name in a region that can be the same place.
+with a region joins the one account of that name in a region that can be the same place. A name
+no account has yet joins the one account whose name sounds the same (:func:`one_account_of_sound`),
+as the batch engine's ``join_sounds`` does: a homophone typo ('珑丰' ~ '隆丰'), a pinyin or English
+rendering of a Han name ('Longfeng Software' ~ '隆丰软件').
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from customer_master.domain.companies import normalise_company
+from customer_master.domain.companies import company_pinyin, company_sound, normalise_company
 from customer_master.domain.credit_codes import normalise_credit_code
 from customer_master.domain.regions import region_compatible
 
@@ -28,7 +31,8 @@ class AccountDraft:
     """What a customer's company says about its account: the block key and the account's fields.
 
     ``name_key``: the name without any region (core and branch); ``named_region``: the region the
-    name itself carries ("" for a bare trade name, whose ``region_code`` is the customer's).
+    name itself carries ("" for a bare trade name, whose ``region_code`` is the customer's);
+    ``sound``: how the core sounds, with the branch (pinyin; English trade words translated).
     """
 
     block: str
@@ -37,6 +41,7 @@ class AccountDraft:
     credit_code: str = ""
     name_key: str = ""
     named_region: str = ""
+    sound: str = ""
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -53,7 +58,17 @@ def account_draft(*, company: str, region_code: str, credit_code: str = "") -> A
         credit_code=normalise_credit_code(credit_code) if credit_code else "",
         name_key=replace(name, region_code="").key,
         named_region=name.region_code,
+        sound=f"{sound}|{name.branch}" if (sound := _sound(name.core)) else "",
     )
+
+
+def _sound(core: str) -> str:
+    return company_pinyin(core) if core.isascii() else company_sound(core)
+
+
+def _core(name_key: str) -> str:
+    """The core of a region-less name key ('|隆丰软件|' → '隆丰软件')."""
+    return name_key.split("|")[1]
 
 
 def one_account_of_name(draft: AccountDraft, accounts: Sequence[tuple[str, str]]) -> str | None:
@@ -79,3 +94,26 @@ def one_account_of_name(draft: AccountDraft, accounts: Sequence[tuple[str, str]]
         if len(fits) == 1:
             return fits[0]
     return None
+
+
+def one_account_of_sound(draft: AccountDraft, accounts: Sequence[tuple[str, str, str]]) -> str | None:
+    """The account a name that no account has yet joins, among ``accounts`` that sound like it (id, name
+    key, region code) in a region that can be the draft's; None when none fits or several could be meant.
+
+    A Latin name (pinyin or English) joins the one Han-named account it sounds like, else the one
+    Latin-named account; a Han name joins the one account whose Han name is one homophone apart,
+    else the one Latin-named account (its rendering, seen first).
+    """
+    fits = [(account, _core(key)) for account, key, region in accounts if region_compatible(region, draft.region_code)]
+    han = {account for account, core in fits if not core.isascii()}
+    latin = {account for account, core in fits if core.isascii()}
+    core = _core(draft.name_key)
+    if not core.isascii():
+        han = {account for account, other in fits if not other.isascii() and _one_homophone_apart(core, other)}
+    chosen = han if han else latin
+    return next(iter(chosen)) if len(chosen) == 1 else None
+
+
+def _one_homophone_apart(a: str, b: str) -> bool:
+    """Two Han names of one length that differ in exactly one character (their sounds are equal)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
