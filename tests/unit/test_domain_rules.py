@@ -8,7 +8,7 @@ import pytest
 from contract.domain.money import net_received
 from crm.events.common.v1.identity_pb2 import Identity
 from customer_master.domain.identity import identity_keys
-from customer_master.domain.normalise import normalise_email, normalise_phone, normalise_region
+from customer_master.domain.normalise import is_role_mailbox, normalise_email, normalise_phone, normalise_region
 from hypothesis import given
 from hypothesis import strategies as st
 from lead_router.domain.routing import Rep, RoutingConfig, Rule, route
@@ -21,6 +21,15 @@ from notify.domain.templates import TemplateError, render
 def test_mobile_variants_normalise_to_one_e164(raw: str) -> None:
     phone = normalise_phone(raw)
     assert phone is not None and phone.e164 == "+8613812345678" and phone.is_mobile
+
+
+@pytest.mark.parametrize(
+    ("email", "shared"),
+    [("hr@jinan.cn", True), ("sales+cn@yuansi.com", True), ("kefu@shop.cn", True), ("zhang.xue@jinan.cn", False)],
+)
+def test_a_team_mailbox_is_not_a_personal_key(email: str, shared: bool) -> None:
+    assert is_role_mailbox(email) is shared
+    assert [k.kind for k in identity_keys(Identity(email=email))] == ([] if shared else ["email"])
 
 
 def test_landline_is_not_a_personal_key() -> None:

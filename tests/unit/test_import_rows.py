@@ -364,3 +364,31 @@ def test_a_replayed_junk_record_is_attributed_to_its_junk_customer(db: Database)
     assert again.matched_on == "replay" and not again.created and replay_rows == []
     with db.engine.connect() as connection:
         assert len(connection.execute(select(TABLES["customers"])).all()) == 1
+
+
+def test_a_person_first_known_by_a_nickname_is_found_by_the_full_name_one_record_gave(db: Database) -> None:
+    """Duplicates are scored record against record, as ``crm dedupe`` does, not golden record against golden."""
+    (nickname,), _ = _feed(
+        db, _as_consumed(row_of(record_id="r1", name="霞霞", phone="15831988965", company="维星医疗器械（重庆）"))
+    )
+    company = "维星医疗器械（重庆）有限责任公司"
+    full = row_of(record_id="r2", name="王倩霞", phone="15831988965", company=company, observed_at="2023-01-01")
+    (same,), _ = _feed(db, _as_consumed(full))
+    assert same.customer.id == nickname.customer.id and same.customer.name == "霞霞"  # the newer record's name stays
+    wecom = row_of(record_id="r3", name="王倩霞", unionid="oU-wqx", company="维星医疗器械（重庆）")
+    (arrived,), rows = _feed(db, _as_consumed(wecom))
+    assert "crm.customer.merged" in [r.type for r in rows]
+    with db.engine.connect() as connection:
+        holder = connection.execute(
+            select(TABLES["source_records"].c.customer_id).where(TABLES["source_records"].c.id == wecom.event_id)
+        ).scalar_one()
+    assert arrived.created and holder == nickname.customer.id  # the older customer survives
+
+
+def test_a_team_mailbox_is_evidence_not_a_key(db: Database) -> None:
+    """Colleagues share hr@ or sales@ as they share a switchboard: two people stay two customers."""
+    (first,), _ = _feed(
+        db, _as_consumed(row_of(record_id="r1", name="张雪", email="admin@jinan.cn", company="金安软件"))
+    )
+    (second,), _ = _feed(db, _as_consumed(row_of(record_id="r2", name="谢磊浩", email="Admin@Jinan.cn")))
+    assert first.customer.id != second.customer.id and second.matched_on == "new"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -59,6 +59,8 @@ _MATCHED_ON = ("id", "created_at", "merged_into", "name", "phone_e164", "email",
 _MATCHED_COLUMNS = tuple(_CUSTOMERS.c[name] for name in _MATCHED_ON)
 _MATCHING_VIEW = f"SELECT {', '.join(_MATCHED_ON)} FROM customers WHERE id IN ({{}})"
 _SUGGESTION_STATUS = "SELECT id, status FROM merge_suggestions WHERE id IN ({})"
+_SOURCE_FORMS = "SELECT customer_id, fields FROM source_records WHERE customer_id IN ({})"
+_SOURCE_FORM_COLUMNS = (_SOURCES.c.customer_id, _SOURCES.c.fields)
 _SUGGESTION_COLUMNS = (
     "id",
     "customer_id",
@@ -114,17 +116,41 @@ def _prepare(name: str, phone: str, email: str, company: str, region: str) -> Fl
     return prepare_flat(name=name, phone=phone, email=email, company=company, region=region)
 
 
-def find_duplicates(
-    *, connection: Connection, outbox: Outbox, customers: Sequence[CustomerRecord], now: datetime
-) -> None:
-    """Index ``customers`` under their blocking keys, score them against customers sharing a key,
-    merge pairs above the auto-merge threshold and open a suggestion for the review band.
+Form = tuple[str, str, str, str, str]
+"""What one source record says for matching: (name, phone_e164, email, company, region_code)."""
+FORM_FIELDS = ("name", "phone_e164", "email", "company", "region_code")
 
-    Only keys a customer did not hold yet bring comparisons: a pair already sharing a key was
-    scored when the second of them took it, so a change of a non-key field re-scores nothing.
+
+def form_of(fields: Mapping[str, Any]) -> Form:
+    """The matching form of a source record's (normalised) fields."""
+    name, phone, email, company, region = (str(fields.get(field) or "") for field in FORM_FIELDS)
+    return name, phone, email, company, region
+
+
+def find_duplicates(
+    *,
+    connection: Connection,
+    outbox: Outbox,
+    customers: Sequence[CustomerRecord],
+    forms: Mapping[str, Sequence[Form]] | None = None,
+    now: datetime,
+) -> None:
+    """Index ``customers`` under the blocking keys of their golden record and of their new source records
+    (``forms``), score them against customers sharing a key, merge pairs above the auto-merge threshold
+    and open a suggestion for the review band.
+
+    A pair is scored on its best pair of source records, as ``crm dedupe`` compares records: a person
+    first seen by a nickname and a mobile and later by a full name at a firm is found by another
+    customer with that name at that firm. Only keys a customer did not hold yet
+    bring comparisons: a pair already sharing a key was scored when the second of them took it.
+    Junk customers take no keys: junk is never compared with (or merged into) a real customer.
     """
-    # Junk customers take no blocking keys: junk is never compared with (or merged into) a real customer.
-    keys_of = {c.id: keys for c in customers if not c.merged_into and not c.junk and (keys := _keys(c))}
+    forms = forms or {}
+    keys_of = {
+        c.id: keys
+        for c in customers
+        if not c.merged_into and not c.junk and (keys := _keys(c).union(*map(_form_keys, forms.get(c.id, ()))))
+    }
     if not keys_of:
         return
     sql = RawSql(connection)
@@ -147,6 +173,11 @@ def find_duplicates(
     sql.insert(_BLOCKS, ("kind", "value", "customer_id"), new_rows)
     if pairs:
         _triage(sql, outbox, pairs, known={c.id: c for c in customers}, now=now)
+
+
+def _form_keys(form: Form) -> frozenset[tuple[str, str]]:
+    name, phone, email, company, _region = form
+    return block_keys(name=name, company=company, email=email, phone_e164=phone)
 
 
 def _by_kind(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -189,19 +220,22 @@ def _triage(
     Most pairs score as distinct: they are scored without their evidence text, and only a pair
     that may merge or be suggested gets its suggestion id looked up and its evidence written out.
     """
-    records = {**_matching_view(sql, {c for pair in pairs for c in pair} - set(known)), **known}
-    prepared: dict[str, FlatRecord] = {}
+    involved = {c for pair in pairs for c in pair}
+    records = {**_matching_view(sql, involved - set(known)), **known}
+    prepared = _forms(sql, records, involved)
     likely: dict[tuple[str, str], Decision] = {}
+    best: dict[tuple[str, str], tuple[FlatRecord, FlatRecord]] = {}
     for a_id, b_id in sorted(pairs):
         a, b = records.get(a_id), records.get(b_id)
         if a is None or b is None or a.merged_into or b.merged_into:
             continue
-        for customer in (a, b):
-            if customer.id not in prepared:
-                prepared[customer.id] = _prepared(customer)
-        decision = decide(score_flat(prepared[a_id], prepared[b_id]))
+        found, x, y = max(
+            ((score_flat(x, y), x, y) for x in prepared[a_id] for y in prepared[b_id]), key=lambda t: t[0]
+        )
+        decision = decide(found)
         if decision != "distinct":
             likely[a_id, b_id] = decision
+            best[a_id, b_id] = (x, y)
     ids = {pair: suggestion_id(*pair) for pair in likely}
     existing: dict[str, str] = dict(sql.rows_in(_SUGGESTION_STATUS, sorted(set(ids.values()))))
     merged: set[str] = set()
@@ -212,7 +246,8 @@ def _triage(
             continue  # one of them is gone; or a reviewer said two people: no score overrides that
         if decision == "review" and sid in existing:
             continue  # suggested already
-        match = score(unflatten(prepared[a_id]), unflatten(prepared[b_id]))
+        form_a, form_b = best[a_id, b_id]
+        match = score(unflatten(form_a), unflatten(form_b))
         survivor, absorbed = sorted((records[a_id], records[b_id]), key=lambda c: (c.created_at, c.id))
         if match.decision == "auto_merge":
             reason = "auto: " + ", ".join(item.rule for item in match.evidence if item.weight > 0)
@@ -223,6 +258,15 @@ def _triage(
             evidence = [{"rule": e.rule, "weight": e.weight, "detail": e.detail} for e in match.evidence]
             suggestions.append((sid, survivor.id, absorbed.id, match.score, evidence, "open", now, None, ""))
     sql.insert(_SUGGESTIONS, _SUGGESTION_COLUMNS, suggestions)
+
+
+def _forms(sql: RawSql, records: Mapping[str, CustomerRecord], ids: set[str]) -> dict[str, list[FlatRecord]]:
+    """Each customer's distinct prepared forms: its source records' (one query), as ``crm dedupe`` compares
+    records; the golden record's only for a customer without any (its fields mix several records)."""
+    forms: dict[str, set[FlatRecord]] = {c: set() for c in ids if c in records}
+    for customer_id, fields in sql.select_in(_SOURCE_FORMS, sorted(forms), _SOURCE_FORM_COLUMNS):
+        forms[customer_id].add(_prepare(*form_of(fields)))
+    return {c: sorted(found) if found else [_prepared(records[c])] for c, found in forms.items()}
 
 
 def reject_suggestion(*, connection: Connection, suggestion_id: str, reason: str, now: datetime) -> None:

@@ -159,9 +159,9 @@ def resolve_touchpoints(
     (one query each), resolves and runs survivorship in memory, then writes customers, keys,
     source records, accounts and leads with one executemany each (changed customers with two:
     with and without their account). A replayed touchpoint (its source record exists) is
-    attributed to the customer holding that record, and changes, emits and opens nothing. New or
-    renamed customers are then checked for duplicates through their blocking keys
-    (:mod:`customer_master.merging`).
+    attributed to the customer holding that record, and changes, emits and opens nothing. Customers
+    that are new, renamed or observed again are then checked for duplicates through the blocking keys
+    of their golden record and of each new observation (:mod:`customer_master.merging`).
     """
     now = utcnow()
     sql = RawSql(connection)
@@ -195,16 +195,14 @@ def resolve_touchpoints(
     _write(sql, resolver, accounts, stored, now=now)
     _write_sources(sql, touchpoints, observations, outcomes)
     sql.insert(_LEADS, ("id", "customer_id", "source_event_id", "created_at"), [(*lead, now) for lead in leads])
-    renamed = {
-        o.customer.id
-        for o in outcomes
-        if o.customer.id not in resolver.created and _IDENTIFYING.intersection(o.changed)
-    }  # a customer created earlier in this batch is checked once, as created
+    renamed = {o.customer.id for o in outcomes if _IDENTIFYING.intersection(o.changed)}
+    forms: dict[str, list[merging.Form]] = {}
+    for observation, outcome in zip(observations, outcomes, strict=True):
+        if observation.record is not None and not observation.junk:
+            forms.setdefault(outcome.customer.id, []).append(merging.form_of(observation.profile))
+    checked = sorted({*resolver.created, *renamed, *forms})
     merging.find_duplicates(
-        connection=connection,
-        outbox=outbox,
-        customers=[*resolver.created.values(), *(resolver.changed[c] for c in sorted(renamed))],
-        now=now,
+        connection=connection, outbox=outbox, customers=[resolver.current(c) for c in checked], forms=forms, now=now
     )
     return outcomes
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from crm.events.common.v1.identity_pb2 import Identity
 
-from customer_master.domain.normalise import nfkc, normalise_email, normalise_phone
+from customer_master.domain.normalise import is_role_mailbox, nfkc, normalise_email, normalise_phone
 
 # Strongest first: when two keys point at different customers, the stronger one wins.
 KEY_KINDS = ("unionid", "wecom_external_userid", "phone", "openid", "email", "member_id")
@@ -21,7 +21,7 @@ class IdentityKey(NamedTuple):
 
 
 def identity_keys(identity: Identity, *, extra_phone: str = "", extra_email: str = "") -> list[IdentityKey]:
-    """The keys a touchpoint carries, strongest first; landlines never identify a person."""
+    """The keys a touchpoint carries, strongest first; landlines and team mailboxes never identify a person."""
     return list(
         _keys(
             identity.unionid,
@@ -56,7 +56,7 @@ def _keys(
             break
     for raw in emails:
         email = normalise_email(raw)
-        if email:
+        if email and not is_role_mailbox(email):  # a team's mailbox never identifies a person alone
             found["email"] = email
             break
     return tuple(IdentityKey(kind, found[kind]) for kind in KEY_KINDS if kind in found)

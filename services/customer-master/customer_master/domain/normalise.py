@@ -156,6 +156,50 @@ def normalise_email(raw: str) -> str:
     return text if "@" in text.strip("@") else ""
 
 
+ROLE_MAILBOXES = frozenset(
+    {
+        "admin",
+        "bd",
+        "biz",
+        "business",
+        "career",
+        "careers",
+        "contact",
+        "contactus",
+        "cs",
+        "customer",
+        "enquiry",
+        "hello",
+        "help",
+        "hr",
+        "info",
+        "inquiry",
+        "job",
+        "jobs",
+        "kefu",
+        "market",
+        "marketing",
+        "office",
+        "pr",
+        "purchase",
+        "recruit",
+        "sales",
+        "service",
+        "services",
+        "support",
+        "team",
+        "webmaster",
+    }
+)
+"""Local parts of mailboxes a team shares (hr@, sales@, 客服 kefu@): like a switchboard, evidence, never a person."""
+
+
+def is_role_mailbox(email: str) -> bool:
+    """Whether a normalised e-mail is a team's shared mailbox ('hr@jinan.cn', 'sales+cn@yuansi.com')."""
+    user = email.partition("@")[0].partition("+")[0]
+    return user in ROLE_MAILBOXES
+
+
 def normalise_region(raw: str) -> str:
     """A province or city name, abbreviation, pinyin or code → its GB/T 2260 code; empty if unknown."""
     return _region_code(raw)

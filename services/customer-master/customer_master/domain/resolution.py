@@ -179,6 +179,10 @@ class Resolver:
             self._mark(customer)
         return Outcome(customer=customer.copy(), created=created, matched_on=matched_on, changed=changed)
 
+    def current(self, customer_id: str) -> CustomerRecord:
+        """A customer as the observations so far left it."""
+        return self._customers[customer_id]
+
     def assign_account(self, customer_id: str, account_id: str) -> None:
         """Point a customer at its account (the service decides which, after resolving)."""
         customer = self._customers[customer_id]
