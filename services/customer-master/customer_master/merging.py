@@ -175,6 +175,11 @@ def find_duplicates(
         _triage(sql, outbox, pairs, known={c.id: c for c in customers}, now=now)
 
 
+def brings_keys(customer: CustomerRecord, form: Form) -> bool:
+    """Whether a source record has blocking keys its customer's golden record does not."""
+    return not _form_keys(form) <= _keys(customer)
+
+
 def _form_keys(form: Form) -> frozenset[tuple[str, str]]:
     name, phone, email, company, _region = form
     return block_keys(name=name, company=company, email=email, phone_e164=phone)

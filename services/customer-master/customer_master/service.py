@@ -198,8 +198,11 @@ def resolve_touchpoints(
     renamed = {o.customer.id for o in outcomes if _IDENTIFYING.intersection(o.changed)}
     forms: dict[str, list[merging.Form]] = {}
     for observation, outcome in zip(observations, outcomes, strict=True):
-        if observation.record is not None and not observation.junk:
-            forms.setdefault(outcome.customer.id, []).append(merging.form_of(observation.profile))
+        customer = resolver.current(outcome.customer.id)
+        form = merging.form_of(observation.profile)
+        # A record whose keys the golden record holds (indexed when it was created or renamed) brings nothing.
+        if observation.record is not None and not observation.junk and merging.brings_keys(customer, form):
+            forms.setdefault(customer.id, []).append(form)
     checked = sorted({*resolver.created, *renamed, *forms})
     merging.find_duplicates(
         connection=connection, outbox=outbox, customers=[resolver.current(c) for c in checked], forms=forms, now=now
