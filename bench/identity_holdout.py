@@ -82,13 +82,12 @@ Run: .venv/bin/python bench/identity_holdout.py [--records N] [--seed S] [--no-s
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -1402,11 +1401,7 @@ def main() -> None:
     results: list[Any] = [identity_quality.run_ours(records, DATASET)]
     if not args.no_splink:
         results.append(identity_quality.run_splink(records, DATASET, SPLINK_THRESHOLD))
-    if args.json:
-        json.dump([asdict(f) for f in results], sys.stdout, indent=2)
-        print()
-    else:
-        identity_quality.print_table(results)
+    identity_quality.print_results(results, as_json=args.json)
 
 
 if __name__ == "__main__":

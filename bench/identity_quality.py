@@ -223,6 +223,15 @@ def print_table(figures: Sequence[Figures]) -> None:
     Console(width=160).print(table)
 
 
+def print_results(results: Sequence[Figures], *, as_json: bool) -> None:
+    """The figures as JSON (``--json``) or as a table."""
+    if as_json:
+        json.dump([asdict(f) for f in results], sys.stdout, indent=2)
+        print()
+    else:
+        print_table(results)
+
+
 def main() -> None:
     """Generate both data sets, run both engines, print."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -240,11 +249,7 @@ def main() -> None:
         results.append(run_ours(records, style.name))
         if not args.no_splink:
             results.append(run_splink(records, style.name, args.splink_threshold))
-    if args.json:
-        json.dump([asdict(f) for f in results], sys.stdout, indent=2)
-        print()
-    else:
-        print_table(results)
+    print_results(results, as_json=args.json)
 
 
 if __name__ == "__main__":

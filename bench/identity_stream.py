@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -146,11 +146,7 @@ def main() -> None:
     streamed = replace(streamed, engine="ours, streaming")
     batch = quality.run_ours(records, dataset)
     results = [batch, streamed]
-    if args.json:
-        json.dump([asdict(f) for f in results], sys.stdout, indent=2)
-        print()
-    else:
-        quality.print_table(results)
+    quality.print_results(results, as_json=args.json)
 
 
 if __name__ == "__main__":

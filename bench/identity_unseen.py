@@ -1459,11 +1459,7 @@ def main() -> None:
     results = [quality.run_ours(records, dataset, (got, seconds))]
     if not args.no_splink:
         results.append(quality.run_splink(records, dataset, args.splink_threshold))
-    if args.json:
-        json.dump([asdict(f) for f in results], sys.stdout, indent=2)
-        print()
-    else:
-        quality.print_table(results)
+    quality.print_results(results, as_json=args.json)
     if args.examples:
         print_failures(failures(records, got, args.examples, args.seed), sys.stderr if args.json else sys.stdout)
 

@@ -7,7 +7,6 @@ runs the real thing).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -280,14 +279,6 @@ def test_observe_takes_keys_and_profile_as_a_form_does() -> None:
     assert landline.keys == () and landline.profile["phone_e164"] == "+862164369181"
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'customers.db'}", Base.metadata)
-    database.create_all()
-    yield database
-    database.dispose()
-
-
 def _as_consumed(row: ImportRow) -> service.Touchpoint:
     """The touchpoint customer-master's consumer hands over for this row's CloudEvent."""
     event = decode(
@@ -301,94 +292,95 @@ def _as_consumed(row: ImportRow) -> service.Touchpoint:
     return service.Touchpoint(event.id, event.dedupe_key, event.type, event.source, event.time, event.data)
 
 
-def _feed(db: Database, *touchpoints: service.Touchpoint) -> tuple[list[Outcome], list[OutboxRow]]:
+def _feed(master_db: Database, *touchpoints: service.Touchpoint) -> tuple[list[Outcome], list[OutboxRow]]:
     outbox = Outbox(registry=REGISTRY, source="/customer-master", content_type=PROTOBUF)
-    with db.session() as session:
+    with master_db.session() as session:
         session.begin()
         outcomes = service.resolve_touchpoints(connection=session.connection(), outbox=outbox, touchpoints=touchpoints)
-        outbox.write(session, db.tables.outbox)
+        outbox.write(session, master_db.tables.outbox)
         session.commit()
     return outcomes, outbox.rows
 
 
 def test_an_imported_record_joins_the_customer_with_its_mobile_opens_no_lead_and_replays_as_nothing(
-    db: Database,
+    master_db: Database,
 ) -> None:
     form = LeadFormSubmitted(name="张伟", phone="13812345678", company="上海市第六人民医院", region="上海")
     (live,), live_rows = _feed(
-        db, service.Touchpoint("f1", "/forms#f1", "crm.form.lead_submitted", "/forms", NOW, form)
+        master_db, service.Touchpoint("f1", "/forms#f1", "crm.form.lead_submitted", "/forms", NOW, form)
     )
     assert "crm.lead.created" in [r.type for r in live_rows]
     row = row_of(record_id="r1", name="张伟", phone="+86 138 1234 5678", email="zw@sh6h.cn", observed_at="2023-05-18")
-    (imported,), rows = _feed(db, _as_consumed(row))
+    (imported,), rows = _feed(master_db, _as_consumed(row))
     assert imported.customer.id == live.customer.id and not imported.created and imported.matched_on == "phone"
     assert imported.customer.email == "zw@sh6h.cn" and imported.customer.name == "张伟"
     assert [r.type for r in rows] == ["crm.customer.resolved", "crm.customer.updated"]  # no lead
-    with db.engine.connect() as connection:
+    with master_db.engine.connect() as connection:
         source = connection.execute(
             select(TABLES["source_records"]).where(TABLES["source_records"].c.id == row.event_id)
         ).one()
         leads = connection.execute(select(TABLES["leads"])).all()
     assert source.observed_at.replace(tzinfo=UTC) == datetime(2023, 5, 17, 16, 0, tzinfo=UTC)  # the row's date
     assert source.type == IMPORT_TYPE and source.source == "/crm-cli/import/sheet" and len(leads) == 1
-    (again,), replay_rows = _feed(db, _as_consumed(row))  # imported a second time
+    (again,), replay_rows = _feed(master_db, _as_consumed(row))  # imported a second time
     assert again.customer.id == live.customer.id and replay_rows == []
 
 
-def test_junk_becomes_a_junk_customer_of_its_own_that_no_real_record_joins(db: Database) -> None:
+def test_junk_becomes_a_junk_customer_of_its_own_that_no_real_record_joins(master_db: Database) -> None:
     """As in the batch engine: test and placeholder records are flagged and never share a customer with real ones."""
-    (real,), _ = _feed(db, _as_consumed(row_of(record_id="r1", name="王芳", phone="13912345678")))
+    (real,), _ = _feed(master_db, _as_consumed(row_of(record_id="r1", name="王芳", phone="13912345678")))
     staff_test = row_of(record_id="r2", name="测试", phone="13912345678")  # a rep trying the form with a real mobile
     placeholder = row_of(record_id="r3", name="李娜", phone="13800000000")
-    (first,), rows = _feed(db, _as_consumed(staff_test))
-    (second,), _ = _feed(db, _as_consumed(placeholder))
-    (third,), _ = _feed(db, _as_consumed(row_of(record_id="r4", name="陈静", phone="13800000000")))
+    (first,), rows = _feed(master_db, _as_consumed(staff_test))
+    (second,), _ = _feed(master_db, _as_consumed(placeholder))
+    (third,), _ = _feed(master_db, _as_consumed(row_of(record_id="r4", name="陈静", phone="13800000000")))
     assert first.customer.junk and first.created and first.matched_on == "junk"
     assert first.customer.id != real.customer.id and first.customer.account_id == ""
     assert len({first.customer.id, second.customer.id, third.customer.id}) == 3  # a placeholder phone links nobody
     updated = [r for r in rows if r.type == "crm.customer.updated"]
     assert len(updated) == 1
-    (again,), _ = _feed(db, _as_consumed(row_of(record_id="r5", name="王芳", phone="+86 139 1234 5678")))
+    (again,), _ = _feed(master_db, _as_consumed(row_of(record_id="r5", name="王芳", phone="+86 139 1234 5678")))
     assert again.customer.id == real.customer.id and not again.customer.junk
-    with db.engine.connect() as connection:
+    with master_db.engine.connect() as connection:
         keys = connection.execute(select(TABLES["identity_keys"].c.customer_id)).scalars().all()
         blocks = connection.execute(select(TABLES["block_keys"].c.customer_id).distinct()).scalars().all()
     assert set(keys) == {real.customer.id} and set(blocks) == {real.customer.id}  # junk is bound and blocked nowhere
 
 
-def test_a_replayed_junk_record_is_attributed_to_its_junk_customer(db: Database) -> None:
+def test_a_replayed_junk_record_is_attributed_to_its_junk_customer(master_db: Database) -> None:
     row = row_of(record_id="r1", name="test", email="test@test.com")
-    (junk,), _ = _feed(db, _as_consumed(row))
-    (again, twice), replay_rows = _feed(db, _as_consumed(row), _as_consumed(row))
+    (junk,), _ = _feed(master_db, _as_consumed(row))
+    (again, twice), replay_rows = _feed(master_db, _as_consumed(row), _as_consumed(row))
     assert again.customer.id == twice.customer.id == junk.customer.id
     assert again.matched_on == "replay" and not again.created and replay_rows == []
-    with db.engine.connect() as connection:
+    with master_db.engine.connect() as connection:
         assert len(connection.execute(select(TABLES["customers"])).all()) == 1
 
 
-def test_a_person_first_known_by_a_nickname_is_found_by_the_full_name_one_record_gave(db: Database) -> None:
+def test_a_person_first_known_by_a_nickname_is_found_by_the_full_name_one_record_gave(master_db: Database) -> None:
     """Duplicates are scored record against record, as ``crm dedupe`` does, not golden record against golden."""
     (nickname,), _ = _feed(
-        db, _as_consumed(row_of(record_id="r1", name="霞霞", phone="15831988965", company="维星医疗器械（重庆）"))
+        master_db,
+        _as_consumed(row_of(record_id="r1", name="霞霞", phone="15831988965", company="维星医疗器械（重庆）")),
     )
     company = "维星医疗器械（重庆）有限责任公司"
     full = row_of(record_id="r2", name="王倩霞", phone="15831988965", company=company, observed_at="2023-01-01")
-    (same,), _ = _feed(db, _as_consumed(full))
+    (same,), _ = _feed(master_db, _as_consumed(full))
     assert same.customer.id == nickname.customer.id and same.customer.name == "霞霞"  # the newer record's name stays
     wecom = row_of(record_id="r3", name="王倩霞", unionid="oU-wqx", company="维星医疗器械（重庆）")
-    (arrived,), rows = _feed(db, _as_consumed(wecom))
+    (arrived,), rows = _feed(master_db, _as_consumed(wecom))
     assert "crm.customer.merged" in [r.type for r in rows]
-    with db.engine.connect() as connection:
+    with master_db.engine.connect() as connection:
         holder = connection.execute(
             select(TABLES["source_records"].c.customer_id).where(TABLES["source_records"].c.id == wecom.event_id)
         ).scalar_one()
     assert arrived.created and holder == nickname.customer.id  # the older customer survives
 
 
-def test_a_team_mailbox_is_evidence_not_a_key(db: Database) -> None:
+def test_a_team_mailbox_is_evidence_not_a_key(master_db: Database) -> None:
     """Colleagues share hr@ or sales@ as they share a switchboard: two people stay two customers."""
     (first,), _ = _feed(
-        db, _as_consumed(row_of(record_id="r1", name="张雪", email="admin@jinan.cn", company="金安软件"))
+        master_db, _as_consumed(row_of(record_id="r1", name="张雪", email="admin@jinan.cn", company="金安软件"))
     )
-    (second,), _ = _feed(db, _as_consumed(row_of(record_id="r2", name="谢磊浩", email="Admin@Jinan.cn")))
+    (second,), _ = _feed(master_db, _as_consumed(row_of(record_id="r2", name="谢磊浩", email="Admin@Jinan.cn")))
     assert first.customer.id != second.customer.id and second.matched_on == "new"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted
 from crm_contracts import load_registry
 from crmkit.cloudevents import PROTOBUF
@@ -14,7 +11,6 @@ from crmkit.db import Database
 from crmkit.outbox import Outbox
 from customer_master import service
 from customer_master.domain.accounts import AccountDraft, account_draft, one_account_of_name, one_account_of_sound
-from customer_master.models import Base
 from sqlalchemy import text
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -66,30 +62,22 @@ def test_a_new_name_joins_the_one_account_that_sounds_like_it() -> None:
     assert one_account_of_sound(draft("隆丰软件"), latin) == "c"  # the rendering came first
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'customers.db'}", Base.metadata)
-    database.create_all()
-    yield database
-    database.dispose()
-
-
-def account_of(db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> str:
+def account_of(master_db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> str:
     """The account customer-master gives one form touchpoint."""
     form = LeadFormSubmitted(name=name, phone=phone, company=company, region=region)
     touchpoint = service.Touchpoint(event_id, f"/forms#{event_id}", "crm.form.lead_submitted", "/forms", NOW, form)
     outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
-    with db.engine.begin() as connection:
+    with master_db.engine.begin() as connection:
         (outcome,) = service.resolve_touchpoints(connection=connection, outbox=outbox, touchpoints=[touchpoint])
     return outcome.customer.account_id
 
 
-def test_a_region_less_account_learns_its_place_so_a_sibling_elsewhere_stays_apart(db: Database) -> None:
-    bare = account_of(db, "f1", name="王芳", phone="13911110001", company="隆丰软件")
-    assert account_of(db, "f2", name="陈静", phone="13911110002", company="合肥隆丰软件有限公司") == bare
-    assert account_of(db, "f3", name="刘洋", phone="13911110003", company="隆丰软件", region="合肥") == bare
-    sibling = account_of(db, "f4", name="赵磊", phone="13911110004", company="隆丰软件(北京)有限公司")
+def test_a_region_less_account_learns_its_place_so_a_sibling_elsewhere_stays_apart(master_db: Database) -> None:
+    bare = account_of(master_db, "f1", name="王芳", phone="13911110001", company="隆丰软件")
+    assert account_of(master_db, "f2", name="陈静", phone="13911110002", company="合肥隆丰软件有限公司") == bare
+    assert account_of(master_db, "f3", name="刘洋", phone="13911110003", company="隆丰软件", region="合肥") == bare
+    sibling = account_of(master_db, "f4", name="赵磊", phone="13911110004", company="隆丰软件(北京)有限公司")
     assert sibling != bare
-    with db.engine.connect() as connection:
+    with master_db.engine.connect() as connection:
         regions = {row[0]: row[1] for row in connection.execute(text("SELECT id, region_code FROM accounts"))}
     assert regions == {bare: HEFEI, sibling: BEIJING}
