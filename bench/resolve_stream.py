@@ -51,6 +51,7 @@ from crmkit.cloudevents import PROTOBUF, CloudEvent
 from crmkit.db import Database, add_infra_tables
 from crmkit.runner import tune_interpreter
 from customer_master.consumers import subscription
+from customer_master.domain import load_pinyin_tables
 from customer_master.domain.blocking import block_keys
 from customer_master.models import Base
 from customer_master.settings import Settings
@@ -335,6 +336,7 @@ def main() -> None:
         build_master(partial, args.master, args.world)
         partial.rename(cached)
     print(f"master: {args.master:,} customers, {args.world} world ({cached})")
+    load_pinyin_tables()  # as the service does at start
     tune_interpreter(Settings())  # the service's GIL interval and collector thresholds, as its runner sets them
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         for phase in ("capacity", "paced"):
