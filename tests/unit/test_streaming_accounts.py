@@ -10,7 +10,13 @@ from crmkit.cloudevents import PROTOBUF
 from crmkit.db import Database
 from crmkit.outbox import Outbox
 from customer_master import service
-from customer_master.domain.accounts import AccountDraft, account_draft, one_account_of_name, one_account_of_sound
+from customer_master.domain.accounts import (
+    AccountDraft,
+    account_draft,
+    one_account_of_name,
+    one_account_of_short_form,
+    one_account_of_sound,
+)
 from sqlalchemy import text
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -60,6 +66,17 @@ def test_a_new_name_joins_the_one_account_that_sounds_like_it() -> None:
     assert one_account_of_sound(draft("Longfeng Software"), two) is None  # two Han names could be meant
     latin = [("c", draft("Longfeng Software").name_key, "")]
     assert one_account_of_sound(draft("隆丰软件"), latin) == "c"  # the rendering came first
+
+
+def test_a_short_trade_name_joins_the_one_account_of_its_full_form() -> None:
+    full = [("a", draft("弘拓电子有限公司").name_key, "350200")]
+    assert draft("弘拓").trade == draft("弘拓电子").trade == "弘拓" and draft("Hongtuo").trade == ""
+    assert one_account_of_short_form(draft("弘拓"), full) == "a"
+    assert one_account_of_short_form(draft("弘拓电子有限公司"), [("b", draft("弘拓").name_key, "")]) == "b"
+    assert one_account_of_short_form(draft("弘拓", "420100"), full) is None  # a place that cannot be it
+    both = [*full, ("c", draft("弘拓贸易").name_key, "350200")]
+    assert one_account_of_short_form(draft("弘拓"), both) is None  # two firms open with it
+    assert one_account_of_short_form(draft("弘远电子"), full) is None
 
 
 def account_of(master_db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> str:

@@ -85,6 +85,7 @@ class AccountRow(Base, table=True):
     block: str = Field(max_length=300, unique=True)
     name_key: str = Field(default="", max_length=300, index=True)
     sound: str = Field(default="", max_length=300, index=True)
+    trade: str = Field(default="", max_length=8, index=True)
     name: str = ""
     credit_code: str = Field(default="", max_length=18)
     region_code: str = Field(default="", max_length=12)

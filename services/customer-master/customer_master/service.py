@@ -19,7 +19,12 @@ from google.protobuf.message import Message
 from sqlalchemy import Connection
 
 from customer_master import merging
-from customer_master.domain.accounts import account_draft, one_account_of_name, one_account_of_sound
+from customer_master.domain.accounts import (
+    account_draft,
+    one_account_of_name,
+    one_account_of_short_form,
+    one_account_of_sound,
+)
 from customer_master.domain.identity import IdentityKey, identity_keys
 from customer_master.domain.junk import junk_reasons
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
@@ -117,6 +122,7 @@ _KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE kind 
 _ACCOUNTS_BY_BLOCK = "SELECT block, id FROM accounts WHERE block IN ({})"
 _ACCOUNTS_BY_NAME = "SELECT id, name_key, region_code FROM accounts WHERE name_key IN ({})"
 _ACCOUNTS_BY_SOUND = "SELECT id, sound, name_key, region_code FROM accounts WHERE sound IN ({})"
+_ACCOUNTS_BY_TRADE = "SELECT id, trade, name_key, region_code FROM accounts WHERE trade IN ({})"
 
 
 def _load(
@@ -224,9 +230,9 @@ class _Accounts:
         for account_id, name_key, region in sql.rows_in(_ACCOUNTS_BY_NAME, sorted({d.name_key for d in unplaced})):
             self._of_name.setdefault(name_key, []).append((account_id, region))
         sounds = sorted({d.sound for d in unplaced if d.sound and d.name_key not in self._of_name})
-        self._of_sound: dict[str, list[tuple[str, str, str]]] = {}
-        for account_id, sound, name_key, region in sql.rows_in(_ACCOUNTS_BY_SOUND, sounds):
-            self._of_sound.setdefault(sound, []).append((account_id, name_key, region))
+        self._of_sound = _by_first(sql.rows_in(_ACCOUNTS_BY_SOUND, sounds))
+        trades = sorted({d.trade for d in unplaced if d.trade and d.name_key not in self._of_name})
+        self._of_trade = _by_first(sql.rows_in(_ACCOUNTS_BY_TRADE, trades))
         self.created: list[tuple[object, ...]] = []
         self.placed: dict[str, str] = {}
         """Region-less accounts that a name with a region joined: account id → that region."""
@@ -243,16 +249,21 @@ class _Accounts:
         alike = self._of_sound.setdefault(draft.sound, []) if draft.sound else []
         if account_id is None and not named:
             account_id = one_account_of_sound(draft, alike)
+        shorter = self._of_trade.setdefault(draft.trade, []) if draft.trade else []
+        if account_id is None and not named:
+            account_id = one_account_of_short_form(draft, shorter)
         if account_id is None:
             account_id = new_account_id()
             named.append((account_id, draft.region_code))
             alike.append((account_id, draft.name_key, draft.region_code))
+            shorter.append((account_id, draft.name_key, draft.region_code))
             self.created.append(
                 (
                     account_id,
                     draft.block,
                     draft.name_key,
                     draft.sound,
+                    draft.trade,
                     draft.name,
                     draft.credit_code,
                     draft.region_code,
@@ -266,6 +277,14 @@ class _Accounts:
         return account_id
 
 
+def _by_first(rows: Iterable[tuple[str, str, str, str]]) -> dict[str, list[tuple[str, str, str]]]:
+    """(id, looked-up value, name key, region) rows as value → [(id, name key, region)]."""
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for account_id, value, name_key, region in rows:
+        found.setdefault(value, []).append((account_id, name_key, region))
+    return found
+
+
 def _write(
     sql: RawSql,
     resolver: Resolver,
@@ -275,7 +294,7 @@ def _write(
     now: datetime,
 ) -> None:
     """Insert new customers and accounts, place region-less accounts, update changed customers, bind new keys."""
-    columns = ("id", "block", "name_key", "sound", "name", "credit_code", "region_code", "created_at")
+    columns = ("id", "block", "name_key", "sound", "trade", "name", "credit_code", "region_code", "created_at")
     sql.insert(_ACCOUNTS, columns, accounts.created)
     sql.update(_ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(accounts.placed.items())])
     sql.insert(_CUSTOMERS, RECORD_FIELDS, [_values(c, RECORD_FIELDS) for c in resolver.created.values()])

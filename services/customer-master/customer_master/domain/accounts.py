@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from customer_master.domain.companies import company_pinyin, company_sound, normalise_company
 from customer_master.domain.credit_codes import normalise_credit_code
 from customer_master.domain.regions import region_compatible
+from customer_master.domain.text import is_han
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ class AccountDraft:
     named_region: str = ""
     core: str = ""
     branch: str = ""
+
+    @property
+    def trade(self) -> str:
+        """The first two characters of a Han core: where a short name ('弘拓') meets its full form ('弘拓电子')."""
+        opening = self.core[:2]
+        return opening if len(opening) == 2 and all(map(is_han, opening)) else ""
 
     @property
     def sound(self) -> str:
@@ -128,3 +135,21 @@ def one_account_of_sound(draft: AccountDraft, accounts: Sequence[tuple[str, str,
 def _one_homophone_apart(a: str, b: str) -> bool:
     """Two Han names of one length that differ in exactly one character (their sounds are equal)."""
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def one_account_of_short_form(draft: AccountDraft, accounts: Sequence[tuple[str, str, str]]) -> str | None:
+    """The one account (id, name key, region code) whose Han name opens the draft's or is opened by it
+    ('弘拓' ~ '弘拓电子'), in a region that can be the draft's; None when none or several could be meant."""
+    core = _core(draft.name_key)
+    fits = {
+        account
+        for account, key, region in accounts
+        if region_compatible(region, draft.region_code) and _one_opens_the_other(core, _core(key))
+    }
+    return next(iter(fits)) if len(fits) == 1 else None
+
+
+def _one_opens_the_other(a: str, b: str) -> bool:
+    """A Han name of two or more characters that the other, longer one starts with."""
+    short, long = sorted((a, b), key=len)
+    return len(short) < len(long) and len(short) >= 2 and long.startswith(short) and all(map(is_han, short))
