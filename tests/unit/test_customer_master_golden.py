@@ -356,8 +356,9 @@ def test_data_quality_reports_red_lines_and_gauges(db: Database, client: TestCli
         db, form("f1", 0, name="张伟", phone="13812345678", company="上海第六人民医院", region="上海", industry="医疗")
     )
     feed(db, order("o1", 0, phone="13900001111"))
+    feed(db, form("f2", 0, name="测试", phone="13800000000"))  # a test record: counted apart, not in the figures
     body = client.get("/data-quality").json()
-    assert body["customers"] == 2
+    assert body["customers"] == 2 and body["junk_customers"] == 1
     assert body["completeness"]["phone_e164"] == {"value": 1.0, "red_line": 0.95, "passed": True}
     assert body["completeness"]["name"]["value"] == 0.5 and not body["completeness"]["name"]["passed"]
     assert body["duplicate_rate"]["value"] == 0.0 and body["duplicate_rate"]["passed"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from crmkit.timeutil import utcnow
 from prometheus_client import Gauge
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
 from customer_master.domain.resolution import PROFILE_FIELDS
@@ -87,11 +87,14 @@ class Check:
 
 
 def data_quality(*, session: Session) -> dict[str, Any]:
-    """Field completeness, duplicate rate and freshness of live customers, each against its red line.
+    """Field completeness, duplicate rate and freshness of live real customers, each against its red line;
+    junk customers (test and placeholder records) are counted apart, as they are never merged or routed.
 
     Also sets the prometheus gauges, so a scrape after a request shows the same figures.
     """
-    live = col(Customer.merged_into) == ""
+    unmerged = col(Customer.merged_into) == ""
+    live = and_(unmerged, col(Customer.junk).is_(False))
+    junk = _count(session, select(func.count()).select_from(Customer).where(unmerged, col(Customer.junk).is_(True)))
     since = utcnow() - FRESH_WITHIN
     filled = [func.sum(case((col(getattr(Customer, name)) != "", 1), else_=0)) for name in PROFILE_FIELDS]
     fresh = func.sum(case((col(Customer.updated_at) >= since, 1), else_=0))
@@ -119,6 +122,7 @@ def data_quality(*, session: Session) -> dict[str, Any]:
     }
     return {
         "customers": total,
+        "junk_customers": junk,
         "open_suggestions": open_suggestions,
         "merges": merges,
         "completeness": {name: vars(check) for name, check in completeness.items()},
