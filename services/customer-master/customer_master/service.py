@@ -204,11 +204,12 @@ def resolve_touchpoints(
     renamed = {o.customer.id for o in outcomes if _IDENTIFYING.intersection(o.changed)}
     forms: dict[str, list[merging.Form]] = {}
     for observation, outcome in zip(observations, outcomes, strict=True):
-        customer = resolver.current(outcome.customer.id)
+        if observation.record is None or observation.junk:
+            continue  # a replay brings no record; junk is compared with nobody
         form = merging.form_of(observation.profile)
         # A record whose keys the golden record holds (indexed when it was created or renamed) brings nothing.
-        if observation.record is not None and not observation.junk and merging.brings_keys(customer, form):
-            forms.setdefault(customer.id, []).append(form)
+        if merging.brings_keys(resolver.current(outcome.customer.id), form):
+            forms.setdefault(outcome.customer.id, []).append(form)
     checked = sorted({*resolver.created, *renamed, *forms})
     merging.find_duplicates(
         connection=connection, outbox=outbox, customers=[resolver.current(c) for c in checked], forms=forms, now=now
@@ -217,8 +218,9 @@ def resolve_touchpoints(
 
 
 class _Accounts:
-    """The accounts a batch's customers fall in: loaded in two queries (by block, then by name for the
-    blocks without one), new ones created in memory, regions learnt by region-less accounts noted."""
+    """The accounts a batch's customers fall in: loaded by block, then (for the blocks without one) by
+    name, sound and short form, one query each; new ones created in memory, regions learnt by
+    region-less accounts noted."""
 
     def __init__(self, sql: RawSql, outcomes: Sequence[Outcome], *, now: datetime) -> None:
         self._now = now
@@ -246,12 +248,11 @@ class _Accounts:
             return self._ids[draft.block]
         named = self._of_name.setdefault(draft.name_key, [])
         account_id = one_account_of_name(draft, named)
-        alike = self._of_sound.setdefault(draft.sound, []) if draft.sound else []
+        sound, trade = draft.sound, draft.trade
+        alike = self._of_sound.setdefault(sound, []) if sound else []
+        shorter = self._of_trade.setdefault(trade, []) if trade else []
         if account_id is None and not named:
-            account_id = one_account_of_sound(draft, alike)
-        shorter = self._of_trade.setdefault(draft.trade, []) if draft.trade else []
-        if account_id is None and not named:
-            account_id = one_account_of_short_form(draft, shorter)
+            account_id = one_account_of_sound(draft, alike) or one_account_of_short_form(draft, shorter)
         if account_id is None:
             account_id = new_account_id()
             named.append((account_id, draft.region_code))
@@ -262,8 +263,8 @@ class _Accounts:
                     account_id,
                     draft.block,
                     draft.name_key,
-                    draft.sound,
-                    draft.trade,
+                    sound,
+                    trade,
                     draft.name,
                     draft.credit_code,
                     draft.region_code,
