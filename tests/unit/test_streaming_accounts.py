@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted
@@ -98,3 +99,54 @@ def test_a_region_less_account_learns_its_place_so_a_sibling_elsewhere_stays_apa
     with master_db.engine.connect() as connection:
         regions = {row[0]: row[1] for row in connection.execute(text("SELECT id, region_code FROM accounts"))}
     assert regions == {bare: HEFEI, sibling: BEIJING}
+
+
+def submit(master_db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> Outbox:
+    """Resolve one form touchpoint; returns the events it emitted."""
+    form = LeadFormSubmitted(name=name, phone=phone, company=company, region=region)
+    touchpoint = service.Touchpoint(event_id, f"/forms#{event_id}", "crm.form.lead_submitted", "/forms", NOW, form)
+    outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
+    with master_db.engine.begin() as connection:
+        service.resolve_touchpoints(connection=connection, outbox=outbox, touchpoints=[touchpoint])
+    return outbox
+
+
+def accounts_of_customers(master_db: Database) -> dict[str, str]:
+    """Each live customer's account."""
+    with master_db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, account_id FROM customers WHERE merged_into = ''"))
+        return {row[0]: row[1] for row in rows}
+
+
+def test_one_customer_naming_two_spellings_makes_their_accounts_one(master_db: Database) -> None:
+    first = account_of(master_db, "m1", name="王芳", phone="13911110001", company="明泰电子有限公司", region="西安")
+    typo = account_of(master_db, "m2", name="陈静", phone="13911110002", company="明秦电子", region="西安")
+    colleague = account_of(master_db, "m3", name="刘洋", phone="13911110003", company="明秦电子", region="西安")
+    assert typo == colleague != first  # a typo that sounds different founds an account of its own
+    events = submit(master_db, "m4", name="陈静", phone="13911110002", company="明泰电子", region="西安")
+    assert set(accounts_of_customers(master_db).values()) == {first}  # the older account survives
+    assert [row.type for row in events.rows].count("crm.customer.account_merged") == 1
+    with master_db.engine.connect() as connection:
+        survivor, absorbed, evidence, moved = connection.execute(
+            text("SELECT survivor_id, absorbed_id, evidence, moved_customer_ids FROM account_merges")
+        ).one()
+        gone = connection.execute(text("SELECT merged_into FROM accounts WHERE id = :id"), {"id": typo}).scalar()
+        colleague_id = connection.execute(text("SELECT customer_id FROM source_records WHERE id = 'm3'")).scalar()
+    assert (survivor, absorbed, gone) == (first, typo, first)
+    assert {item["rule"] for item in json.loads(evidence)} >= {"company_close", "same_customer"}
+    assert json.loads(moved) == [colleague_id]  # 陈静 moved with her record; her colleague with the merge
+    updated = [row.aggregateid for row in events.rows if row.type == "crm.customer.updated"]
+    assert colleague_id in updated  # with the new account id
+    later = account_of(master_db, "m5", name="赵磊", phone="13911110005", company="明秦电子", region="西安")
+    assert later == first  # a lookup that finds the absorbed account answers with the survivor
+
+
+def test_a_customer_naming_a_branch_elsewhere_keeps_both_accounts(master_db: Database) -> None:
+    hefei = account_of(master_db, "b1", name="王芳", phone="13911110001", company="合肥隆丰软件有限公司")
+    beijing = account_of(master_db, "b2", name="陈静", phone="13911110002", company="隆丰软件(北京)有限公司")
+    events = submit(master_db, "b3", name="王芳", phone="13911110001", company="隆丰软件(北京)有限公司")
+    assert not [row for row in events.rows if row.type == "crm.customer.account_merged"]
+    assert set(accounts_of_customers(master_db).values()) == {beijing}  # her latest company
+    with master_db.engine.connect() as connection:
+        assert not connection.execute(text("SELECT id FROM accounts WHERE merged_into != ''")).all()
+    assert hefei != beijing

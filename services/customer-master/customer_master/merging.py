@@ -55,7 +55,7 @@ _SUGGESTIONS_OF = (  # by each side's index: a lookup by status would read every
     "SELECT id, status FROM merge_suggestions WHERE customer_id = ?"
     " UNION ALL SELECT id, status FROM merge_suggestions WHERE candidate_id = ?"
 )
-_MATCHED_ON = ("id", "created_at", "merged_into", "name", "phone_e164", "email", "company", "region_code")
+_MATCHED_ON = ("id", "created_at", "merged_into", "name", "phone_e164", "email", "company", "region_code", "account_id")
 _MATCHED_COLUMNS = tuple(_CUSTOMERS.c[name] for name in _MATCHED_ON)
 _MATCHING_VIEW = f"SELECT {', '.join(_MATCHED_ON)} FROM customers WHERE id IN ({{}})"
 _SUGGESTION_STATUS = "SELECT id, status FROM merge_suggestions WHERE id IN ({})"
@@ -134,10 +134,10 @@ def find_duplicates(
     customers: Sequence[CustomerRecord],
     forms: Mapping[str, Sequence[Form]] | None = None,
     now: datetime,
-) -> None:
+) -> list[tuple[CustomerRecord, CustomerRecord]]:
     """Index ``customers`` under the blocking keys of their golden record and of their new source records
     (``forms``), score them against customers sharing a key, merge pairs above the auto-merge threshold
-    and open a suggestion for the review band.
+    and open a suggestion for the review band. Returns the merged pairs (survivor, absorbed) as they were.
 
     A pair is scored on its best pair of source records, as ``crm dedupe`` compares records: a person
     first seen by a nickname and a mobile and later by a full name at a firm is found by another
@@ -152,7 +152,7 @@ def find_duplicates(
         if not c.merged_into and not c.junk and (keys := _keys(c).union(*map(_form_keys, forms.get(c.id, ()))))
     }
     if not keys_of:
-        return
+        return []
     sql = RawSql(connection)
     held = set(sql.rows_in(_HELD, sorted(keys_of)))
     taken = {key for customer_id, keys in keys_of.items() for key in keys if (*key, customer_id) not in held}
@@ -171,8 +171,7 @@ def find_duplicates(
             owners.add(customer_id)
             new_rows.append((*key, customer_id))
     sql.insert(_BLOCKS, ("kind", "value", "customer_id"), new_rows)
-    if pairs:
-        _triage(sql, outbox, pairs, known={c.id: c for c in customers}, now=now)
+    return _triage(sql, outbox, pairs, known={c.id: c for c in customers}, now=now) if pairs else []
 
 
 def brings_keys(customer: CustomerRecord, form: Form) -> bool:
@@ -219,8 +218,8 @@ def _triage(
     *,
     known: dict[str, CustomerRecord],
     now: datetime,
-) -> None:
-    """Score each pair (each customer prepared once); merge, suggest or let be.
+) -> list[tuple[CustomerRecord, CustomerRecord]]:
+    """Score each pair (each customer prepared once); merge, suggest or let be; returns the merged pairs.
 
     Most pairs score as distinct: they are scored without their evidence text, and only a pair
     that may merge or be suggested gets its suggestion id looked up and its evidence written out.
@@ -244,6 +243,7 @@ def _triage(
     ids = {pair: suggestion_id(*pair) for pair in likely}
     existing: dict[str, str] = dict(sql.rows_in(_SUGGESTION_STATUS, sorted(set(ids.values()))))
     merged: set[str] = set()
+    merges = []
     suggestions = []
     for (a_id, b_id), decision in likely.items():
         sid = ids[a_id, b_id]
@@ -258,11 +258,13 @@ def _triage(
             reason = "auto: " + ", ".join(item.rule for item in match.evidence if item.weight > 0)
             _merge(sql, outbox, survivor.id, absorbed.id, reason=reason, confidence=match.score, now=now)
             merged.add(absorbed.id)
+            merges.append((survivor, absorbed))
         elif match.decision == "review":
             existing[sid] = "open"
             evidence = [{"rule": e.rule, "weight": e.weight, "detail": e.detail} for e in match.evidence]
             suggestions.append((sid, survivor.id, absorbed.id, match.score, evidence, "open", now, None, ""))
     sql.insert(_SUGGESTIONS, _SUGGESTION_COLUMNS, suggestions)
+    return merges
 
 
 def _forms(sql: RawSql, records: Mapping[str, CustomerRecord], ids: set[str]) -> dict[str, list[FlatRecord]]:

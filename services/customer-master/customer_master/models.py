@@ -89,7 +89,24 @@ class AccountRow(Base, table=True):
     name: str = ""
     credit_code: str = Field(default="", max_length=18)
     region_code: str = Field(default="", max_length=12)
+    merged_into: str = Field(default="", max_length=40)
+    """The account this one was merged into ("" while it lives): lookups that find it answer with that one."""
     created_at: datetime
+
+
+class AccountMergeRow(Base, table=True):
+    """Two accounts made one because one customer's records named both, with the scorer's evidence."""
+
+    __tablename__ = "account_merges"
+
+    id: str = Field(primary_key=True, max_length=40)
+    survivor_id: str = Field(index=True, max_length=40)
+    absorbed_id: str = Field(index=True, max_length=40)
+    customer_id: str = Field(max_length=40)
+    confidence: float
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    moved_customer_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    merged_at: datetime
 
 
 class MergeSuggestionRow(Base, table=True):

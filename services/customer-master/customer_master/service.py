@@ -18,8 +18,9 @@ from crmkit.timeutil import to_timestamp, utcnow
 from google.protobuf.message import Message
 from sqlalchemy import Connection
 
-from customer_master import merging
+from customer_master import account_merging, merging
 from customer_master.domain.accounts import (
+    AccountDraft,
     account_draft,
     one_account_of_name,
     one_account_of_short_form,
@@ -119,10 +120,12 @@ _WRITTEN_BUT_ACCOUNT = tuple(name for name in _WRITTEN if name != "account_id")
 _SEEN = "SELECT id, customer_id FROM source_records WHERE id IN ({})"
 # By the primary key (kind, value): a lookup by value alone would need a second index on every key written.
 _KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE kind = ? AND value IN ({})"
-_ACCOUNTS_BY_BLOCK = "SELECT block, id FROM accounts WHERE block IN ({})"
-_ACCOUNTS_BY_NAME = "SELECT id, name_key, region_code FROM accounts WHERE name_key IN ({})"
-_ACCOUNTS_BY_SOUND = "SELECT id, sound, name_key, region_code FROM accounts WHERE sound IN ({})"
-_ACCOUNTS_BY_TRADE = "SELECT id, trade, name_key, region_code FROM accounts WHERE trade IN ({})"
+# An account merged into another answers with that one (merges keep one hop: see account_merging).
+_LIVE_ACCOUNT = "CASE WHEN merged_into = '' THEN id ELSE merged_into END"
+_ACCOUNTS_BY_BLOCK = f"SELECT block, {_LIVE_ACCOUNT} FROM accounts WHERE block IN ({{}})"
+_ACCOUNTS_BY_NAME = f"SELECT {_LIVE_ACCOUNT}, name_key, region_code FROM accounts WHERE name_key IN ({{}})"
+_ACCOUNTS_BY_SOUND = f"SELECT {_LIVE_ACCOUNT}, sound, name_key, region_code FROM accounts WHERE sound IN ({{}})"
+_ACCOUNTS_BY_TRADE = f"SELECT {_LIVE_ACCOUNT}, trade, name_key, region_code FROM accounts WHERE trade IN ({{}})"
 
 
 def _load(
@@ -188,13 +191,17 @@ def resolve_touchpoints(
     stored = {customer_id: _values(customer, _WRITTEN) for customer_id, customer in customers.items()}
     resolver = Resolver(key_owners=owners, customers=customers, new_id=new_customer_id, record_holders=holders)
     outcomes = [resolver.resolve(observation, now=now) for observation in observations]
-    accounts = _Accounts(sql, outcomes, now=now)
+    named = [_named_account(o, outcome.customer) for o, outcome in zip(observations, outcomes, strict=True)]
+    accounts = _Accounts(sql, [*(_draft(o.customer) for o in outcomes), *named], now=now)
     leads: list[tuple[object, ...]] = []
-    for touchpoint, observation, outcome in zip(touchpoints, observations, outcomes, strict=True):
-        outcome.customer.account_id = accounts.account_of(outcome.customer)
-        resolver.assign_account(outcome.customer.id, outcome.customer.account_id)
+    ties: list[account_merging.Tie] = []
+    for touchpoint, observation, outcome, draft in zip(touchpoints, observations, outcomes, named, strict=True):
+        customer, previous = outcome.customer, outcome.customer.account_id
+        customer.account_id = accounts.account_of(customer)
+        resolver.assign_account(customer.id, customer.account_id)
         if observation.record is None:
             continue  # a replay: attributed again, but it emits and opens nothing twice
+        ties.extend(accounts.ties(customer, previous=previous, named=draft))
         _emit(outbox, touchpoint, outcome)
         if isinstance(touchpoint.body, LeadFormSubmitted):
             leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id))
@@ -211,10 +218,35 @@ def resolve_touchpoints(
         if merging.brings_keys(resolver.current(outcome.customer.id), form):
             forms.setdefault(outcome.customer.id, []).append(form)
     checked = sorted({*resolver.created, *renamed, *forms})
-    merging.find_duplicates(
+    merged = merging.find_duplicates(
         connection=connection, outbox=outbox, customers=[resolver.current(c) for c in checked], forms=forms, now=now
     )
+    ties.extend(tie for survivor, absorbed in merged if (tie := _merged_tie(survivor, absorbed)))
+    account_merging.join_accounts(sql=sql, outbox=outbox, ties=ties, now=now)
     return outcomes
+
+
+def _draft(customer: CustomerRecord) -> AccountDraft | None:
+    """The account draft of a customer's golden company in its region (None for a consumer or junk)."""
+    if customer.junk:
+        return None
+    return account_draft(company=customer.company, region_code=customer.region_code)
+
+
+def _named_account(observation: Observation, customer: CustomerRecord) -> AccountDraft | None:
+    """The account draft of the company a new (real) source record names, in its region else its customer's."""
+    company = observation.profile.get("company") if observation.record is not None and not observation.junk else ""
+    if not company:
+        return None
+    return account_draft(company=company, region_code=observation.profile.get("region_code") or customer.region_code)
+
+
+def _merged_tie(survivor: CustomerRecord, absorbed: CustomerRecord) -> account_merging.Tie | None:
+    """Two merged customers' accounts, when they differ: the merged customer names both."""
+    if not survivor.account_id or not absorbed.account_id or survivor.account_id == absorbed.account_id:
+        return None
+    spellings = ((survivor.company, survivor.region_code), (absorbed.company, absorbed.region_code))
+    return account_merging.Tie(survivor.id, survivor.account_id, absorbed.account_id, spellings)
 
 
 class _Accounts:
@@ -222,15 +254,16 @@ class _Accounts:
     name, sound and short form, one query each; new ones created in memory, regions learnt by
     region-less accounts noted."""
 
-    def __init__(self, sql: RawSql, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    def __init__(self, sql: RawSql, drafts: Sequence[AccountDraft | None], *, now: datetime) -> None:
         self._now = now
-        drafts = [account_draft(company=o.customer.company, region_code=o.customer.region_code) for o in outcomes]
         blocks = sorted({draft.block for draft in drafts if draft is not None})
         self._ids: dict[str, str] = dict(sql.rows_in(_ACCOUNTS_BY_BLOCK, blocks))
         unplaced = [d for d in drafts if d is not None and d.block not in self._ids]
         self._of_name: dict[str, list[tuple[str, str]]] = {}
         for account_id, name_key, region in sql.rows_in(_ACCOUNTS_BY_NAME, sorted({d.name_key for d in unplaced})):
-            self._of_name.setdefault(name_key, []).append((account_id, region))
+            named = self._of_name.setdefault(name_key, [])
+            if all(account_id != other for other, _ in named):  # two names merged into one account: one entry
+                named.append((account_id, region))
         sounds = sorted({d.sound for d in unplaced if d.sound and d.name_key not in self._of_name})
         self._of_sound = _by_first(sql.rows_in(_ACCOUNTS_BY_SOUND, sounds))
         trades = sorted({d.trade for d in unplaced if d.trade and d.name_key not in self._of_name})
@@ -239,20 +272,55 @@ class _Accounts:
         self.placed: dict[str, str] = {}
         """Region-less accounts that a name with a region joined: account id → that region."""
 
+    def ties(self, customer: CustomerRecord, *, previous: str, named: AccountDraft | None) -> list[account_merging.Tie]:
+        """The other accounts a customer names beside its own: the one it had before this touchpoint, and the
+        existing one its new source record's company (``named``) leads to."""
+        own = customer.account_id
+        found = []
+        if own and previous and previous != own:
+            found.append(account_merging.Tie(customer.id, own, previous))
+        other = (self._ids.get(named.block) or self._find(named)) if named is not None else None
+        if own and named is not None and other and other != own:
+            spellings = ((customer.company, customer.region_code), (named.name, named.region_code))
+            found.append(account_merging.Tie(customer.id, own, other, spellings))
+        return found
+
+    def _find(self, draft: AccountDraft) -> str | None:
+        """The existing account a draft without one of its own block joins: of its name, sound or short form."""
+        named = self._of_name.setdefault(draft.name_key, [])
+        account_id = one_account_of_name(draft, named)
+        if account_id is None and not named:
+            alike = self._of_sound.get(draft.sound, []) if draft.sound else []
+            shorter = self._of_trade.get(draft.trade, []) if draft.trade else []
+            account_id = one_account_of_sound(draft, alike) or one_account_of_short_form(draft, shorter)
+        return account_id
+
+    def _place(self, account_id: str, region: str) -> None:
+        """A region-less account joined by a name with a region learns it: names of other places no longer fit."""
+        for entries in self._of_name.values():
+            for i, (other, known) in enumerate(entries):
+                if other == account_id and not known:
+                    entries[i] = (account_id, region)
+                    self.placed[account_id] = region
+        for found in (self._of_sound, self._of_trade):
+            for alike in found.values():
+                for i, (other, key, known) in enumerate(alike):
+                    if other == account_id and not known:
+                        alike[i] = (account_id, key, region)
+                        self.placed[account_id] = region
+
     def account_of(self, customer: CustomerRecord) -> str:
         """The account id of a customer's company in its region ("" for a consumer or junk)."""
-        draft = account_draft(company=customer.company, region_code=customer.region_code)
-        if draft is None or customer.junk:
+        draft = _draft(customer)
+        if draft is None:
             return ""
         if draft.block in self._ids:
             return self._ids[draft.block]
         named = self._of_name.setdefault(draft.name_key, [])
-        account_id = one_account_of_name(draft, named)
+        account_id = self._find(draft)
         sound, trade = draft.sound, draft.trade
         alike = self._of_sound.setdefault(sound, []) if sound else []
         shorter = self._of_trade.setdefault(trade, []) if trade else []
-        if account_id is None and not named:
-            account_id = one_account_of_sound(draft, alike) or one_account_of_short_form(draft, shorter)
         if account_id is None:
             account_id = new_account_id()
             named.append((account_id, draft.region_code))
@@ -268,12 +336,12 @@ class _Accounts:
                     draft.name,
                     draft.credit_code,
                     draft.region_code,
+                    "",
                     self._now,
                 )
             )
-        elif draft.named_region and (account_id, "") in named:  # the region-less account learns its place
-            named[named.index((account_id, ""))] = (account_id, draft.named_region)
-            self.placed[account_id] = draft.named_region
+        elif draft.named_region:
+            self._place(account_id, draft.named_region)
         self._ids[draft.block] = account_id
         return account_id
 
@@ -282,7 +350,9 @@ def _by_first(rows: Iterable[tuple[str, str, str, str]]) -> dict[str, list[tuple
     """(id, looked-up value, name key, region) rows as value → [(id, name key, region)]."""
     found: dict[str, list[tuple[str, str, str]]] = {}
     for account_id, value, name_key, region in rows:
-        found.setdefault(value, []).append((account_id, name_key, region))
+        entries = found.setdefault(value, [])
+        if all(account_id != other for other, _, _ in entries):  # two names merged into one account: one entry
+            entries.append((account_id, name_key, region))
     return found
 
 
@@ -295,7 +365,18 @@ def _write(
     now: datetime,
 ) -> None:
     """Insert new customers and accounts, place region-less accounts, update changed customers, bind new keys."""
-    columns = ("id", "block", "name_key", "sound", "trade", "name", "credit_code", "region_code", "created_at")
+    columns = (
+        "id",
+        "block",
+        "name_key",
+        "sound",
+        "trade",
+        "name",
+        "credit_code",
+        "region_code",
+        "merged_into",
+        "created_at",
+    )
     sql.insert(_ACCOUNTS, columns, accounts.created)
     sql.update(_ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(accounts.placed.items())])
     sql.insert(_CUSTOMERS, RECORD_FIELDS, [_values(c, RECORD_FIELDS) for c in resolver.created.values()])

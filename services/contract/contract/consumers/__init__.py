@@ -43,5 +43,7 @@ def subscription() -> Subscription:
         topics=("crm.customer.v1",),
         handlers={"crm.customer.resolved": handle_resolved},
         batch=handle_resolved_batch,
-        ignored=frozenset({"crm.customer.merged", "crm.customer.unmerged", "crm.customer.updated"}),
+        ignored=frozenset(
+            {"crm.customer.merged", "crm.customer.unmerged", "crm.customer.updated", "crm.customer.account_merged"}
+        ),
     )

@@ -807,7 +807,7 @@ def resolve_flat(
     count = len(forms)
     order = sorted(range(count), key=record_ids.__getitem__)
     organisation = [bool(form[CREDIT_CODE] or form[CORE]) and not form[JUNK] for form in forms]
-    account_forms = {i: _account_flat(forms[i]) for i in range(count) if organisation[i]}
+    account_forms = {i: account_flat(forms[i]) for i in range(count) if organisation[i]}
     accounts = _Clusterer("account", account_forms, record_ids, [i for i in order if organisation[i]])
     if run_aside is not None:
 
@@ -867,7 +867,7 @@ def resolve_flat(
     return Result(assignments=assignments, suggestions=suggestions, stats=stats)
 
 
-def _account_flat(form: FlatRecord) -> FlatRecord:
+def account_flat(form: FlatRecord) -> FlatRecord:
     """The fields the account matcher reads; person-only fields cleared so one organisation collapses."""
     return (
         "",

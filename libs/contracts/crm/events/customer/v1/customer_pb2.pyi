@@ -81,3 +81,19 @@ class CustomerUnmerged(_message.Message):
     merge_id: str
     reason: str
     def __init__(self, survivor_id: _Optional[str] = ..., restored_id: _Optional[str] = ..., merge_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AccountMerged(_message.Message):
+    __slots__ = ("survivor_id", "absorbed_id", "reason", "confidence", "customer_id", "moved_customer_ids")
+    SURVIVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ABSORBED_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    MOVED_CUSTOMER_IDS_FIELD_NUMBER: _ClassVar[int]
+    survivor_id: str
+    absorbed_id: str
+    reason: str
+    confidence: float
+    customer_id: str
+    moved_customer_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, survivor_id: _Optional[str] = ..., absorbed_id: _Optional[str] = ..., reason: _Optional[str] = ..., confidence: _Optional[float] = ..., customer_id: _Optional[str] = ..., moved_customer_ids: _Optional[_Iterable[str]] = ...) -> None: ...

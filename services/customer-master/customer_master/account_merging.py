@@ -1,0 +1,147 @@
+"""Account merges: two accounts that one customer's records name become one, as ``crm dedupe`` joins them.
+
+The streaming engine places a company the moment it is first seen: a name typed by ear ('祥广' for
+'祥光'), a rendering or a name without its region may found an account of its own before the
+organisation's usual spelling arrives. The evidence that the two are one comes later, when one
+customer's records name both (or two customers naming them are merged), and it is weighed as the
+batch engine's ``join_within`` weighs it: the two spellings are scored as accounts of one
+customer (:func:`~customer_master.domain.matching.score`, ``same_customer``) and joined only
+above the auto-merge threshold, never across two credit codes or two regions that cannot be one
+place (branches and subsidiaries stay apart).
+
+The older account survives. The absorbed one keeps its row with ``merged_into`` (every lookup that
+finds it answers with the survivor), its live customers move with a ``crm.customer.updated`` each,
+and ``crm.customer.account_merged`` maps the absorbed id to the survivor; ``account_merges`` keeps
+the evidence and the customers moved.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm.events.customer.v1.customer_pb2 import AccountMerged, CustomerUpdated
+from crmkit.outbox import Outbox
+from crmkit.rawsql import RawSql
+
+from customer_master import merging
+from customer_master.domain.dedupe import account_flat
+from customer_master.domain.matching import Match, prepare_flat, score, unflatten
+from customer_master.domain.regions import region_compatible
+from customer_master.models import AccountMergeRow, Base
+
+_ACCOUNT_MERGES = Base.metadata.tables[AccountMergeRow.__tablename__]
+_ACCOUNTS = "SELECT id, merged_into, credit_code, region_code, created_at, name FROM accounts WHERE id IN ({})"
+_MERGE_COLUMNS = (
+    "id",
+    "survivor_id",
+    "absorbed_id",
+    "customer_id",
+    "confidence",
+    "evidence",
+    "moved_customer_ids",
+    "merged_at",
+)
+
+
+@dataclass(frozen=True)
+class Tie:
+    """One customer naming two accounts: a record naming another account than its own, its golden
+    company moving it from one account to another, or two customers of two accounts merged."""
+
+    customer_id: str
+    account_id: str
+    other_id: str
+    spellings: tuple[Spelling, Spelling] | None = None
+    """The customer's own two spellings (company, region) that lead to the two accounts, when known."""
+
+
+Spelling = tuple[str, str]
+"""A company name as a customer typed it, and the region it was typed in."""
+
+
+def join_accounts(*, sql: RawSql, outbox: Outbox, ties: Sequence[Tie], now: datetime) -> list[str]:
+    """Merge the two accounts of each tie whose names agree given one customer (the accounts' own names,
+    or the customer's two spellings: the better of the two scores); returns the merge ids."""
+    merge_ids = []
+    for tie in ties:
+        if tie.account_id == tie.other_id:
+            continue
+        accounts = {row[0]: row for row in sql.rows_in(_ACCOUNTS, sorted({tie.account_id, tie.other_id}))}
+        live = {_live(accounts, tie.account_id), _live(accounts, tie.other_id)}
+        if len(live) != 2 or "" in live:
+            continue  # one account already, or one unknown
+        rows = sorted((row for row in sql.rows_in(_ACCOUNTS, sorted(live))), key=lambda row: (row[4], row[0]))
+        if len(rows) != 2 or not _may_be_one(rows[0], rows[1]):
+            continue
+        names = ((str(rows[0][5]), str(rows[0][3])), (str(rows[1][5]), str(rows[1][3])))
+        match = max((account_match(*pair) for pair in (names, tie.spellings) if pair), key=lambda m: m.score)
+        if match.decision == "auto_merge":
+            merge_ids.append(_merge(sql, outbox, rows[0][0], rows[1][0], tie, match, now=now))
+    return merge_ids
+
+
+def account_match(one: Spelling, other: Spelling) -> Match:
+    """How two company names (each in its region) score as the organisations one customer named."""
+    a, b = (account_flat(prepare_flat(name="", phone="", email="", company=c, region=r)) for c, r in (one, other))
+    return score(unflatten(a), unflatten(b), "account", same_customer=True)
+
+
+def _live(accounts: dict[str, tuple[object, ...]], account_id: str) -> str:
+    """The account an id stands for now (its survivor once merged); "" when unknown."""
+    row = accounts.get(account_id)
+    if row is None:
+        return ""
+    return str(row[1] or row[0])
+
+
+def _may_be_one(a: Sequence[object], b: Sequence[object]) -> bool:
+    """Two accounts that no credit code or region keeps apart (id, merged_into, credit code, region, created)."""
+    if a[2] and b[2] and a[2] != b[2]:
+        return False
+    return not a[3] or not b[3] or region_compatible(str(a[3]), str(b[3]))
+
+
+def _merge(sql: RawSql, outbox: Outbox, survivor: str, absorbed: str, tie: Tie, match: Match, *, now: datetime) -> str:
+    """Point the absorbed account and its customers at the survivor; record and announce it."""
+    merge_id = f"amg_{uuid.uuid4().hex[:24]}"
+    sql.execute("UPDATE accounts SET merged_into = ? WHERE id = ? OR merged_into = ?", survivor, absorbed, absorbed)
+    moved = sorted(str(row[0]) for row in sql.rows("SELECT id FROM customers WHERE account_id = ?", absorbed))
+    sql.execute(
+        "UPDATE customers SET account_id = ?, version = version + 1, updated_at = ? WHERE account_id = ?",
+        survivor,
+        now,
+        absorbed,
+    )
+    customers = [c for c in merging.records_of(sql, moved).values() if not c.merged_into]
+    reason = "auto: " + ", ".join(item.rule for item in match.evidence if item.weight > 0)
+    evidence = [{"rule": e.rule, "weight": e.weight, "detail": e.detail} for e in match.evidence]
+    live_ids = [c.id for c in customers]
+    sql.insert(
+        _ACCOUNT_MERGES,
+        _MERGE_COLUMNS,
+        [(merge_id, survivor, absorbed, tie.customer_id, match.score, evidence, moved, now)],
+    )
+    outbox.emit(
+        event_type="crm.customer.account_merged",
+        key=tie.customer_id,
+        correlation_id=merge_id,
+        data=AccountMerged(
+            survivor_id=survivor,
+            absorbed_id=absorbed,
+            reason=reason,
+            confidence=match.score,
+            customer_id=tie.customer_id,
+            moved_customer_ids=live_ids,
+        ),
+    )
+    for customer in customers:
+        outbox.emit(
+            event_type="crm.customer.updated",
+            key=customer.id,
+            correlation_id=merge_id,
+            data=CustomerUpdated(profile=merging.profile_of(customer), changed_fields=["account_id"]),
+        )
+    return merge_id
