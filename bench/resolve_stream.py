@@ -182,7 +182,8 @@ def build_master(path: Path, count: int, world: str) -> None:
             conn.executemany("INSERT INTO identity_keys (kind, value, customer_id, created_at) VALUES (?,?,?,?)", keys)
             conn.executemany("INSERT INTO block_keys (kind, value, customer_id) VALUES (?,?,?)", blocks)
             conn.executemany(
-                "INSERT INTO source_records (id, customer_id, source, type, observed_at, fields) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO source_records (id, customer_id, source, type, observed_at, fields, account_id)"
+                " VALUES (?,?,?,?,?,?,'')",
                 sources,
             )
             conn.commit()

@@ -150,3 +150,18 @@ def test_a_customer_naming_a_branch_elsewhere_keeps_both_accounts(master_db: Dat
     with master_db.engine.connect() as connection:
         assert not connection.execute(text("SELECT id FROM accounts WHERE merged_into != ''")).all()
     assert hefei != beijing
+
+
+def test_a_customer_belongs_to_the_account_most_of_its_records_name(master_db: Database) -> None:
+    def company(event_id: str, name: str) -> str:
+        return account_of(master_db, event_id, name="王芳", phone="13911110001", company=name, region="合肥")
+
+    longfeng = {company(f"v{i}", "合肥隆丰软件有限公司") for i in range(3)}
+    assert len(longfeng) == 1
+    assert company("v3", "北京博方咨询有限公司") in longfeng  # one record naming another firm: three to one
+    assert company("v4", "北京博方咨询有限公司") in longfeng
+    bofang = company("v5", "北京博方咨询有限公司")  # three to three: her latest company's account
+    assert bofang not in longfeng
+    with master_db.engine.connect() as connection:
+        votes = dict(connection.execute(text("SELECT id, account_id FROM source_records")).all())
+    assert [votes[f"v{i}"] for i in range(6)] == [*[next(iter(longfeng))] * 3, *[bofang] * 3]

@@ -72,6 +72,8 @@ class SourceRecordRow(Base, table=True):
     type: str = Field(max_length=200)
     observed_at: datetime
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    account_id: str = Field(default="", max_length=40)
+    """The account the record's company named when it arrived ("" for none): its vote for its customer's account."""
 
 
 class AccountRow(Base, table=True):

@@ -19,13 +19,6 @@ from google.protobuf.message import Message
 from sqlalchemy import Connection
 
 from customer_master import account_merging, merging
-from customer_master.domain.accounts import (
-    AccountDraft,
-    account_draft,
-    one_account_of_name,
-    one_account_of_short_form,
-    one_account_of_sound,
-)
 from customer_master.domain.identity import IdentityKey, identity_keys
 from customer_master.domain.junk import junk_reasons
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
@@ -38,7 +31,8 @@ from customer_master.domain.resolution import (
     Resolver,
     SourceMeta,
 )
-from customer_master.models import AccountRow, Base, Customer, IdentityKeyRow, LeadRow, SourceRecordRow
+from customer_master.models import Base, Customer, IdentityKeyRow, LeadRow, SourceRecordRow
+from customer_master.placing import ACCOUNT_COLUMNS, ACCOUNTS, Accounts, Placing, merged_tie
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-9a43-4f57-8d0e-8d6b0c2f7a10")
 
@@ -58,11 +52,6 @@ class Touchpoint:
 def new_customer_id() -> str:
     """An opaque, stable customer id."""
     return f"cus_{random_hex(12)}"
-
-
-def new_account_id() -> str:
-    """An opaque, stable account id."""
-    return f"acc_{random_hex(12)}"
 
 
 def lead_id_for(event_key: str) -> str:
@@ -111,7 +100,6 @@ def _profile(name: str, phone: str, email: str, company: str, region: str, indus
 _KEYS = Base.metadata.tables[IdentityKeyRow.__tablename__]
 _LEADS = Base.metadata.tables[LeadRow.__tablename__]
 _SOURCES = Base.metadata.tables[SourceRecordRow.__tablename__]
-_ACCOUNTS = Base.metadata.tables[AccountRow.__tablename__]
 _CUSTOMERS = Base.metadata.tables[Customer.__tablename__]
 _IDENTIFYING = frozenset({"name", "company", "email", "phone_e164"})
 _WRITTEN = (*PROFILE_FIELDS, "account_id", "provenance", "version", "updated_at")
@@ -120,12 +108,6 @@ _WRITTEN_BUT_ACCOUNT = tuple(name for name in _WRITTEN if name != "account_id")
 _SEEN = "SELECT id, customer_id FROM source_records WHERE id IN ({})"
 # By the primary key (kind, value): a lookup by value alone would need a second index on every key written.
 _KEYS_BY_VALUE = "SELECT kind, value, customer_id FROM identity_keys WHERE kind = ? AND value IN ({})"
-# An account merged into another answers with that one (merges keep one hop: see account_merging).
-_LIVE_ACCOUNT = "CASE WHEN merged_into = '' THEN id ELSE merged_into END"
-_ACCOUNTS_BY_BLOCK = f"SELECT block, {_LIVE_ACCOUNT} FROM accounts WHERE block IN ({{}})"
-_ACCOUNTS_BY_NAME = f"SELECT {_LIVE_ACCOUNT}, name_key, region_code FROM accounts WHERE name_key IN ({{}})"
-_ACCOUNTS_BY_SOUND = f"SELECT {_LIVE_ACCOUNT}, sound, name_key, region_code FROM accounts WHERE sound IN ({{}})"
-_ACCOUNTS_BY_TRADE = f"SELECT {_LIVE_ACCOUNT}, trade, name_key, region_code FROM accounts WHERE trade IN ({{}})"
 
 
 def _load(
@@ -191,22 +173,18 @@ def resolve_touchpoints(
     stored = {customer_id: _values(customer, _WRITTEN) for customer_id, customer in customers.items()}
     resolver = Resolver(key_owners=owners, customers=customers, new_id=new_customer_id, record_holders=holders)
     outcomes = [resolver.resolve(observation, now=now) for observation in observations]
-    named = [_named_account(o, outcome.customer) for o, outcome in zip(observations, outcomes, strict=True)]
-    accounts = _Accounts(sql, [*(_draft(o.customer) for o in outcomes), *named], now=now)
+    placing = Placing(sql, observations, outcomes, now=now)
     leads: list[tuple[object, ...]] = []
-    ties: list[account_merging.Tie] = []
-    for touchpoint, observation, outcome, draft in zip(touchpoints, observations, outcomes, named, strict=True):
-        customer, previous = outcome.customer, outcome.customer.account_id
-        customer.account_id = accounts.account_of(customer)
-        resolver.assign_account(customer.id, customer.account_id)
+    for touchpoint, observation, outcome in zip(touchpoints, observations, outcomes, strict=True):
+        placing.place(outcome.customer, observation)
+        resolver.assign_account(outcome.customer.id, outcome.customer.account_id)
         if observation.record is None:
             continue  # a replay: attributed again, but it emits and opens nothing twice
-        ties.extend(accounts.ties(customer, previous=previous, named=draft))
         _emit(outbox, touchpoint, outcome)
         if isinstance(touchpoint.body, LeadFormSubmitted):
             leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id))
-    _write(sql, resolver, accounts, stored, now=now)
-    _write_sources(sql, touchpoints, observations, outcomes)
+    _write(sql, resolver, placing.accounts, stored, now=now)
+    _write_sources(sql, touchpoints, observations, outcomes, placing.votes_cast)
     sql.insert(_LEADS, ("id", "customer_id", "source_event_id", "created_at"), [(*lead, now) for lead in leads])
     renamed = {o.customer.id for o in outcomes if _IDENTIFYING.intersection(o.changed)}
     forms: dict[str, list[merging.Form]] = {}
@@ -221,164 +199,22 @@ def resolve_touchpoints(
     merged = merging.find_duplicates(
         connection=connection, outbox=outbox, customers=[resolver.current(c) for c in checked], forms=forms, now=now
     )
-    ties.extend(tie for survivor, absorbed in merged if (tie := _merged_tie(survivor, absorbed)))
+    ties = [*placing.ties, *(tie for survivor, absorbed in merged if (tie := merged_tie(survivor, absorbed)))]
     account_merging.join_accounts(sql=sql, outbox=outbox, ties=ties, now=now)
     return outcomes
-
-
-def _draft(customer: CustomerRecord) -> AccountDraft | None:
-    """The account draft of a customer's golden company in its region (None for a consumer or junk)."""
-    if customer.junk:
-        return None
-    return account_draft(company=customer.company, region_code=customer.region_code)
-
-
-def _named_account(observation: Observation, customer: CustomerRecord) -> AccountDraft | None:
-    """The account draft of the company a new (real) source record names, in its region else its customer's."""
-    company = observation.profile.get("company") if observation.record is not None and not observation.junk else ""
-    if not company:
-        return None
-    return account_draft(company=company, region_code=observation.profile.get("region_code") or customer.region_code)
-
-
-def _merged_tie(survivor: CustomerRecord, absorbed: CustomerRecord) -> account_merging.Tie | None:
-    """Two merged customers' accounts, when they differ: the merged customer names both."""
-    if not survivor.account_id or not absorbed.account_id or survivor.account_id == absorbed.account_id:
-        return None
-    spellings = ((survivor.company, survivor.region_code), (absorbed.company, absorbed.region_code))
-    return account_merging.Tie(survivor.id, survivor.account_id, absorbed.account_id, spellings)
-
-
-class _Accounts:
-    """The accounts a batch's customers fall in: loaded by block, then (for the blocks without one) by
-    name, sound and short form, one query each; new ones created in memory, regions learnt by
-    region-less accounts noted."""
-
-    def __init__(self, sql: RawSql, drafts: Sequence[AccountDraft | None], *, now: datetime) -> None:
-        self._now = now
-        blocks = sorted({draft.block for draft in drafts if draft is not None})
-        self._ids: dict[str, str] = dict(sql.rows_in(_ACCOUNTS_BY_BLOCK, blocks))
-        unplaced = [d for d in drafts if d is not None and d.block not in self._ids]
-        self._of_name: dict[str, list[tuple[str, str]]] = {}
-        for account_id, name_key, region in sql.rows_in(_ACCOUNTS_BY_NAME, sorted({d.name_key for d in unplaced})):
-            named = self._of_name.setdefault(name_key, [])
-            if all(account_id != other for other, _ in named):  # two names merged into one account: one entry
-                named.append((account_id, region))
-        sounds = sorted({d.sound for d in unplaced if d.sound and d.name_key not in self._of_name})
-        self._of_sound = _by_first(sql.rows_in(_ACCOUNTS_BY_SOUND, sounds))
-        trades = sorted({d.trade for d in unplaced if d.trade and d.name_key not in self._of_name})
-        self._of_trade = _by_first(sql.rows_in(_ACCOUNTS_BY_TRADE, trades))
-        self.created: list[tuple[object, ...]] = []
-        self.placed: dict[str, str] = {}
-        """Region-less accounts that a name with a region joined: account id → that region."""
-
-    def ties(self, customer: CustomerRecord, *, previous: str, named: AccountDraft | None) -> list[account_merging.Tie]:
-        """The other accounts a customer names beside its own: the one it had before this touchpoint, and the
-        existing one its new source record's company (``named``) leads to."""
-        own = customer.account_id
-        found = []
-        if own and previous and previous != own:
-            found.append(account_merging.Tie(customer.id, own, previous))
-        other = (self._ids.get(named.block) or self._find(named)) if named is not None else None
-        if own and named is not None and other and other != own:
-            spellings = ((customer.company, customer.region_code), (named.name, named.region_code))
-            found.append(account_merging.Tie(customer.id, own, other, spellings))
-        return found
-
-    def _find(self, draft: AccountDraft) -> str | None:
-        """The existing account a draft without one of its own block joins: of its name, sound or short form."""
-        named = self._of_name.setdefault(draft.name_key, [])
-        account_id = one_account_of_name(draft, named)
-        if account_id is None and not named:
-            alike = self._of_sound.get(draft.sound, []) if draft.sound else []
-            shorter = self._of_trade.get(draft.trade, []) if draft.trade else []
-            account_id = one_account_of_sound(draft, alike) or one_account_of_short_form(draft, shorter)
-        return account_id
-
-    def _place(self, account_id: str, region: str) -> None:
-        """A region-less account joined by a name with a region learns it: names of other places no longer fit."""
-        for entries in self._of_name.values():
-            for i, (other, known) in enumerate(entries):
-                if other == account_id and not known:
-                    entries[i] = (account_id, region)
-                    self.placed[account_id] = region
-        for found in (self._of_sound, self._of_trade):
-            for alike in found.values():
-                for i, (other, key, known) in enumerate(alike):
-                    if other == account_id and not known:
-                        alike[i] = (account_id, key, region)
-                        self.placed[account_id] = region
-
-    def account_of(self, customer: CustomerRecord) -> str:
-        """The account id of a customer's company in its region ("" for a consumer or junk)."""
-        draft = _draft(customer)
-        if draft is None:
-            return ""
-        if draft.block in self._ids:
-            return self._ids[draft.block]
-        named = self._of_name.setdefault(draft.name_key, [])
-        account_id = self._find(draft)
-        sound, trade = draft.sound, draft.trade
-        alike = self._of_sound.setdefault(sound, []) if sound else []
-        shorter = self._of_trade.setdefault(trade, []) if trade else []
-        if account_id is None:
-            account_id = new_account_id()
-            named.append((account_id, draft.region_code))
-            alike.append((account_id, draft.name_key, draft.region_code))
-            shorter.append((account_id, draft.name_key, draft.region_code))
-            self.created.append(
-                (
-                    account_id,
-                    draft.block,
-                    draft.name_key,
-                    sound,
-                    trade,
-                    draft.name,
-                    draft.credit_code,
-                    draft.region_code,
-                    "",
-                    self._now,
-                )
-            )
-        elif draft.named_region:
-            self._place(account_id, draft.named_region)
-        self._ids[draft.block] = account_id
-        return account_id
-
-
-def _by_first(rows: Iterable[tuple[str, str, str, str]]) -> dict[str, list[tuple[str, str, str]]]:
-    """(id, looked-up value, name key, region) rows as value → [(id, name key, region)]."""
-    found: dict[str, list[tuple[str, str, str]]] = {}
-    for account_id, value, name_key, region in rows:
-        entries = found.setdefault(value, [])
-        if all(account_id != other for other, _, _ in entries):  # two names merged into one account: one entry
-            entries.append((account_id, name_key, region))
-    return found
 
 
 def _write(
     sql: RawSql,
     resolver: Resolver,
-    accounts: _Accounts,
+    accounts: Accounts,
     stored: dict[str, tuple[object, ...]],
     *,
     now: datetime,
 ) -> None:
     """Insert new customers and accounts, place region-less accounts, update changed customers, bind new keys."""
-    columns = (
-        "id",
-        "block",
-        "name_key",
-        "sound",
-        "trade",
-        "name",
-        "credit_code",
-        "region_code",
-        "merged_into",
-        "created_at",
-    )
-    sql.insert(_ACCOUNTS, columns, accounts.created)
-    sql.update(_ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(accounts.placed.items())])
+    sql.insert(ACCOUNTS, ACCOUNT_COLUMNS, accounts.created)
+    sql.update(ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(accounts.placed.items())])
     sql.insert(_CUSTOMERS, RECORD_FIELDS, [_values(c, RECORD_FIELDS) for c in resolver.created.values()])
     _update_customers(sql, resolver.changed.values(), stored)
     sql.insert(
@@ -417,11 +253,12 @@ def _write_sources(
     touchpoints: Sequence[Touchpoint],
     observations: Sequence[Observation],
     outcomes: Sequence[Outcome],
+    voted: Sequence[str],
 ) -> None:
-    """Keep what each (first-seen) touchpoint observed as its source record."""
+    """Keep what each (first-seen) touchpoint observed as its source record, with the account it named."""
     sql.insert(
         _SOURCES,
-        ("id", "customer_id", "source", "type", "observed_at", "fields"),
+        ("id", "customer_id", "source", "type", "observed_at", "fields", "account_id"),
         [
             (
                 touchpoint.event_id,
@@ -430,8 +267,11 @@ def _write_sources(
                 touchpoint.event_type,
                 touchpoint.occurred_at,
                 {name: value for name, value in observation.profile.items() if value},
+                account_id,
             )
-            for touchpoint, observation, outcome in zip(touchpoints, observations, outcomes, strict=True)
+            for touchpoint, observation, outcome, account_id in zip(
+                touchpoints, observations, outcomes, voted, strict=True
+            )
             if observation.record is not None
         ],
     )
