@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted
+from crm.events.common.v1.identity_pb2 import Identity
+from crm.events.touchpoint.v1.touchpoint_pb2 import CustomerRecordImported, LeadFormSubmitted
 from crm_contracts import load_registry
 from crmkit.cloudevents import PROTOBUF
 from crmkit.db import Database
@@ -165,3 +166,65 @@ def test_a_customer_belongs_to_the_account_most_of_its_records_name(master_db: D
     with master_db.engine.connect() as connection:
         votes = dict(connection.execute(text("SELECT id, account_id FROM source_records")).all())
     assert [votes[f"v{i}"] for i in range(6)] == [*[next(iter(longfeng))] * 3, *[bofang] * 3]
+
+
+SHANGHAI_CODE, SHANGHAI_OTHER_CODE, BEIJING_CODE = "91310000MA1FL8XQ37", "91310000MA1FL9XQ3E", "91110000MA1FL8XQ3R"
+
+
+def imported(master_db: Database, event_id: str, *, name: str, phone: str, company: str, code: str, region: str) -> str:
+    """The account customer-master gives one imported sheet row stating a credit code."""
+    row = CustomerRecordImported(
+        identity=Identity(phone=phone),
+        record_id=event_id,
+        source="sheet",
+        name=name,
+        company=company,
+        credit_code=code,
+        region=region,
+    )
+    touchpoint = service.Touchpoint(
+        event_id, f"sheet#{event_id}", "crm.import.customer_record_imported", "/import", NOW, row
+    )
+    outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
+    with master_db.engine.begin() as connection:
+        (outcome,) = service.resolve_touchpoints(connection=connection, outbox=outbox, touchpoints=[touchpoint])
+    return outcome.customer.account_id
+
+
+def test_a_credit_code_is_an_account_s_exact_key(master_db: Database) -> None:
+    named = account_of(master_db, "c1", name="王芳", phone="13911110001", company="上海宇峰物流有限公司")
+    coded = imported(
+        master_db, "c2", name="陈静", phone="13911110002", company="宇峰物流", code=SHANGHAI_CODE, region="上海"
+    )
+    assert coded == named  # the account of its name had no code: it takes this one
+    other = imported(
+        master_db,
+        "c3",
+        name="刘洋",
+        phone="13911110003",
+        company="上海宇峰物流",
+        code=SHANGHAI_OTHER_CODE,
+        region="上海",
+    )
+    assert other != named  # one name, another registered entity
+    again = imported(
+        master_db,
+        "c4",
+        name="赵磊",
+        phone="13911110004",
+        company="Yufeng Logistics",
+        code=SHANGHAI_OTHER_CODE,
+        region="",
+    )
+    assert again == other  # whatever the name says, the code names the account
+    with master_db.engine.connect() as connection:
+        codes = dict(connection.execute(text("SELECT id, credit_code FROM accounts")).all())
+    assert codes == {named: SHANGHAI_CODE, other: SHANGHAI_OTHER_CODE}
+
+
+def test_an_account_takes_no_code_registered_where_it_cannot_be(master_db: Database) -> None:
+    shanghai = account_of(master_db, "d1", name="王芳", phone="13911110001", company="上海宇峰物流有限公司")
+    beijing = imported(
+        master_db, "d2", name="陈静", phone="13911110002", company="宇峰物流", code=BEIJING_CODE, region="上海"
+    )
+    assert beijing != shanghai  # a code registered in Beijing is another firm of that name

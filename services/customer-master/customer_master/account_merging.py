@@ -108,6 +108,13 @@ def _merge(sql: RawSql, outbox: Outbox, survivor: str, absorbed: str, tie: Tie, 
     """Point the absorbed account and its customers at the survivor; record and announce it."""
     merge_id = f"amg_{uuid.uuid4().hex[:24]}"
     sql.execute("UPDATE accounts SET merged_into = ? WHERE id = ? OR merged_into = ?", survivor, absorbed, absorbed)
+    for column in ("credit_code", "region_code"):  # the survivor learns what only the absorbed one knew
+        sql.execute(
+            f"UPDATE accounts SET {column} = (SELECT {column} FROM accounts WHERE id = ?)"
+            f" WHERE id = ? AND {column} = ''",
+            absorbed,
+            survivor,
+        )
     moved = sorted(str(row[0]) for row in sql.rows("SELECT id FROM customers WHERE account_id = ?", absorbed))
     sql.execute(
         "UPDATE customers SET account_id = ?, version = version + 1, updated_at = ? WHERE account_id = ?",

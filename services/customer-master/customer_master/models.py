@@ -89,7 +89,7 @@ class AccountRow(Base, table=True):
     sound: str = Field(default="", max_length=300, index=True)
     trade: str = Field(default="", max_length=8, index=True)
     name: str = ""
-    credit_code: str = Field(default="", max_length=18)
+    credit_code: str = Field(default="", max_length=18, index=True)
     region_code: str = Field(default="", max_length=12)
     merged_into: str = Field(default="", max_length=40)
     """The account this one was merged into ("" while it lives): lookups that find it answer with that one."""

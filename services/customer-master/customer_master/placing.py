@@ -25,6 +25,8 @@ from customer_master.domain.accounts import (
     one_account_of_short_form,
     one_account_of_sound,
 )
+from customer_master.domain.credit_codes import registered_region
+from customer_master.domain.regions import region_compatible
 from customer_master.domain.resolution import CustomerRecord, Observation, Outcome
 from customer_master.models import AccountRow, Base
 
@@ -47,6 +49,8 @@ _ACCOUNTS_BY_BLOCK = f"SELECT block, {_LIVE} FROM accounts WHERE block IN ({{}})
 _ACCOUNTS_BY_NAME = f"SELECT {_LIVE}, name_key, region_code FROM accounts WHERE name_key IN ({{}})"
 _ACCOUNTS_BY_SOUND = f"SELECT {_LIVE}, sound, name_key, region_code FROM accounts WHERE sound IN ({{}})"
 _ACCOUNTS_BY_TRADE = f"SELECT {_LIVE}, trade, name_key, region_code FROM accounts WHERE trade IN ({{}})"
+_ACCOUNTS_BY_CODE = f"SELECT credit_code, {_LIVE} FROM accounts WHERE credit_code IN ({{}})"
+_CODES_AND_REGIONS = "SELECT id, credit_code, region_code FROM accounts WHERE id IN ({})"
 _VOTES = (
     "SELECT s.customer_id, CASE WHEN a.merged_into = '' THEN a.id ELSE a.merged_into END, COUNT(*)"
     " FROM source_records s JOIN accounts a ON a.id = s.account_id WHERE s.customer_id IN ({}) GROUP BY 1, 2"
@@ -70,7 +74,8 @@ def record_draft(observation: Observation, customer: CustomerRecord) -> AccountD
     company = observation.profile.get("company") if observation.record is not None and not observation.junk else ""
     if not company:
         return None
-    return account_draft(company=company, region_code=observation.profile.get("region_code") or customer.region_code)
+    region = observation.profile.get("region_code") or customer.region_code
+    return account_draft(company=company, region_code=region, credit_code=observation.credit_code)
 
 
 def merged_tie(survivor: CustomerRecord, absorbed: CustomerRecord) -> account_merging.Tie | None:
@@ -82,12 +87,18 @@ def merged_tie(survivor: CustomerRecord, absorbed: CustomerRecord) -> account_me
 
 
 class Accounts:
-    """The accounts a batch's customers fall in: loaded by block, then (for the blocks without one) by
-    name, sound and short form, one query each; new ones created in memory, regions learnt by
-    region-less accounts noted."""
+    """The accounts a batch's customers fall in: loaded by credit code and block, then (for the blocks without
+    one) by name, sound and short form, one query each; new ones created in memory, regions and credit codes
+    learnt by existing accounts noted."""
 
     def __init__(self, sql: RawSql, drafts: Sequence[AccountDraft | None], *, now: datetime) -> None:
+        self._sql = sql
         self._now = now
+        codes = sorted({draft.credit_code for draft in drafts if draft is not None and draft.credit_code})
+        self._of_code: dict[str, str] = dict(sql.rows_in(_ACCOUNTS_BY_CODE, codes))
+        self._facts: dict[str, tuple[str, str]] = {}  # account id → (credit code, region), read when needed
+        self.coded: dict[str, str] = {}
+        """Accounts without a credit code that a record stating one named: account id → that code."""
         blocks = sorted({draft.block for draft in drafts if draft is not None})
         self._ids: dict[str, str] = dict(sql.rows_in(_ACCOUNTS_BY_BLOCK, blocks))
         unplaced = [d for d in drafts if d is not None and d.block not in self._ids]
@@ -104,24 +115,55 @@ class Accounts:
         self.placed: dict[str, str] = {}
         """Region-less accounts that a name with a region joined: account id → that region."""
 
-    def ties(self, customer: CustomerRecord, *, previous: str, named: AccountDraft | None) -> list[account_merging.Tie]:
+    def ties(
+        self, customer: CustomerRecord, *, previous: str, named: AccountDraft | None, vote: str
+    ) -> list[account_merging.Tie]:
         """The other accounts a customer names beside its own: the one it had before this touchpoint, and the
-        existing one its new source record's company (``named``) leads to."""
+        one its new source record's company (``named``) voted for."""
         own = customer.account_id
         found = []
         if own and previous and previous != own:
             found.append(account_merging.Tie(customer.id, own, previous))
-        other = self.named_by(named)
+        other = vote
         if own and named is not None and other and other != own:
             spellings = ((customer.company, customer.region_code), (named.name, named.region_code))
             found.append(account_merging.Tie(customer.id, own, other, spellings))
         return found
 
     def named_by(self, draft: AccountDraft | None) -> str:
-        """The existing account a source record's company (``draft``) names; "" for none."""
+        """The account a source record's company (``draft``) names: by its credit code when it states one, else
+        the existing account its name leads to; "" for none."""
         if draft is None:
             return ""
+        if draft.credit_code:
+            return self._registered(draft)
         return self._ids.get(draft.block) or self._find(draft) or ""
+
+    def _registered(self, draft: AccountDraft) -> str:
+        """The account of a company stated with its credit code: the one holding the code; else the one its name
+        leads to, which takes the code when it has none and can be registered where the code was; else a new
+        account for the code (another legal entity of that name: a branch, a namesake)."""
+        code = draft.credit_code
+        if code in self._of_code:
+            return self._of_code[code]
+        account_id = self._ids.get(draft.block) or self._find(draft)
+        if account_id is not None and self._takes(account_id, code):
+            self.coded[account_id] = code
+            self._facts[account_id] = (code, self._facts[account_id][1])
+        else:
+            taken = draft.block in self._ids or account_id is not None
+            account_id = self._create(draft, block=f"{draft.block}#{code}" if taken else draft.block)
+            self._ids.setdefault(draft.block, account_id)
+        self._of_code[code] = account_id
+        return account_id
+
+    def _takes(self, account_id: str, code: str) -> bool:
+        """Whether an account can take a credit code: it has none, and can be where the code was registered."""
+        if account_id not in self._facts:
+            for found, held, region in self._sql.rows_in(_CODES_AND_REGIONS, [account_id]):
+                self._facts[found] = (held, region)
+        held, region = self._facts.get(account_id, ("?", ""))
+        return not held and region_compatible(region, registered_region(code))
 
     def _find(self, draft: AccountDraft) -> str | None:
         """The existing account a draft without one of its own block joins: of its name, sound or short form."""
@@ -147,40 +189,48 @@ class Accounts:
                         alike[i] = (account_id, key, region)
                         self.placed[account_id] = region
 
-    def account_of(self, customer: CustomerRecord) -> str:
-        """The account id of a customer's company in its region ("" for a consumer or junk)."""
-        draft = golden_draft(customer)
-        if draft is None:
-            return ""
+    def existing(self, draft: AccountDraft) -> str:
+        """The existing account a (golden) company joins ("" for none yet); a region-less one learns its region."""
         if draft.block in self._ids:
             return self._ids[draft.block]
-        named = self._of_name.setdefault(draft.name_key, [])
         account_id = self._find(draft)
-        sound, trade = draft.sound, draft.trade
-        alike = self._of_sound.setdefault(sound, []) if sound else []
-        shorter = self._of_trade.setdefault(trade, []) if trade else []
         if account_id is None:
-            account_id = new_account_id()
-            named.append((account_id, draft.region_code))
-            alike.append((account_id, draft.name_key, draft.region_code))
-            shorter.append((account_id, draft.name_key, draft.region_code))
-            self.created.append(
-                (
-                    account_id,
-                    draft.block,
-                    draft.name_key,
-                    sound,
-                    trade,
-                    draft.name,
-                    draft.credit_code,
-                    draft.region_code,
-                    "",
-                    self._now,
-                )
-            )
-        elif draft.named_region:
+            return ""
+        if draft.named_region:
             self._place(account_id, draft.named_region)
         self._ids[draft.block] = account_id
+        return account_id
+
+    def founded(self, draft: AccountDraft) -> str:
+        """A new account for a (golden) company that no account has."""
+        account_id = self._create(draft, block=draft.block)
+        self._ids[draft.block] = account_id
+        return account_id
+
+    def _create(self, draft: AccountDraft, *, block: str) -> str:
+        """A new account for a draft, findable by its name, sound and short form from now on."""
+        account_id = new_account_id()
+        sound, trade = draft.sound, draft.trade
+        self._of_name.setdefault(draft.name_key, []).append((account_id, draft.region_code))
+        if sound:
+            self._of_sound.setdefault(sound, []).append((account_id, draft.name_key, draft.region_code))
+        if trade:
+            self._of_trade.setdefault(trade, []).append((account_id, draft.name_key, draft.region_code))
+        self._facts[account_id] = (draft.credit_code, draft.region_code)
+        self.created.append(
+            (
+                account_id,
+                block,
+                draft.name_key,
+                sound,
+                trade,
+                draft.name,
+                draft.credit_code,
+                draft.region_code,
+                "",
+                self._now,
+            )
+        )
         return account_id
 
 
@@ -263,12 +313,17 @@ class Placing:
         named = self._named[self._next]
         self._next += 1
         previous = customer.account_id
-        golden = self.accounts.account_of(customer)
         vote = self.accounts.named_by(named) if observation.record is not None else ""
+        draft = golden_draft(customer)
+        golden = self.accounts.existing(draft) if draft is not None else ""
+        if draft is not None and not golden and not vote and named is not None and named.block == draft.block:
+            golden = vote = self.accounts.founded(draft)  # a company new to every account, as the golden record says
         self.votes_cast.append(vote)
         self._votes.add(customer.id, vote)
-        customer.account_id = (
-            self._votes.winner(customer.id, golden=golden, previous=previous, vote=vote) if golden else ""
-        )
+        if draft is None:
+            customer.account_id = ""  # a consumer, or junk
+            return
+        winner = self._votes.winner(customer.id, golden=golden, previous=previous, vote=vote)
+        customer.account_id = winner or self.accounts.founded(draft)  # founded only when no record names one
         if observation.record is not None:
-            self.ties.extend(self.accounts.ties(customer, previous=previous, named=named))
+            self.ties.extend(self.accounts.ties(customer, previous=previous, named=named, vote=vote))

@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from sqlalchemy import Connection
 
 from customer_master import account_merging, merging
+from customer_master.domain.credit_codes import normalise_credit_code
 from customer_master.domain.identity import IdentityKey, identity_keys
 from customer_master.domain.junk import junk_reasons
 from customer_master.domain.normalise import email_domain, nfkc, normalise_email, normalise_phone, normalise_region
@@ -68,7 +69,10 @@ def observe(body: Message) -> Observation:
         return Observation(keys=tuple(keys), profile=_form_fields(body), junk=junk)
     if isinstance(body, CustomerRecordImported):  # a row of a customer sheet (`crm import`): no lead
         junk = junk_reasons(name=body.name, company=body.company, phone=identity.phone, email=identity.email)
-        return Observation(keys=tuple(identity_keys(identity)), profile=_imported_fields(body), junk=junk)
+        code = normalise_credit_code(body.credit_code) if body.credit_code and body.company else ""
+        return Observation(
+            keys=tuple(identity_keys(identity)), profile=_imported_fields(body), junk=junk, credit_code=code
+        )
     phone = normalise_phone(identity.phone)
     profile = {"phone_e164": phone.e164 if phone and phone.is_mobile else "", "email": normalise_email(identity.email)}
     junk = junk_reasons(phone=identity.phone, email=identity.email)
@@ -215,6 +219,7 @@ def _write(
     """Insert new customers and accounts, place region-less accounts, update changed customers, bind new keys."""
     sql.insert(ACCOUNTS, ACCOUNT_COLUMNS, accounts.created)
     sql.update(ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(accounts.placed.items())])
+    sql.update(ACCOUNTS, ("credit_code",), [(code, account) for account, code in sorted(accounts.coded.items())])
     sql.insert(_CUSTOMERS, RECORD_FIELDS, [_values(c, RECORD_FIELDS) for c in resolver.created.values()])
     _update_customers(sql, resolver.changed.values(), stored)
     sql.insert(
@@ -266,7 +271,7 @@ def _write_sources(
                 touchpoint.source,
                 touchpoint.event_type,
                 touchpoint.occurred_at,
-                {name: value for name, value in observation.profile.items() if value},
+                _record_fields(observation),
                 account_id,
             )
             for touchpoint, observation, outcome, account_id in zip(
@@ -275,6 +280,14 @@ def _write_sources(
             if observation.record is not None
         ],
     )
+
+
+def _record_fields(observation: Observation) -> dict[str, str]:
+    """What a source record keeps: the profile fields it observed, and the credit code it stated."""
+    fields = {name: value for name, value in observation.profile.items() if value}
+    if observation.credit_code:
+        fields["credit_code"] = observation.credit_code
+    return fields
 
 
 def _emit(outbox: Outbox, touchpoint: Touchpoint, outcome: Outcome) -> None:

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, overload
 
 from customer_master.domain.companies import company_pinyin, company_sound
-from customer_master.domain.credit_codes import credit_code_region
+from customer_master.domain.credit_codes import registered_region
 from customer_master.domain.matching import (
     BRANCH,
     COMPANY_KEY,
@@ -86,7 +86,6 @@ from customer_master.domain.matching import (
     score_flat,
     unflatten,
 )
-from customer_master.domain.regions import CODES as REGION_CODES
 from customer_master.domain.regions import region_compatible
 
 FIELDS: tuple[str, ...] = (
@@ -525,7 +524,7 @@ class _Clusterer:
                     places[root].add(region)
                 if code:
                     codes[root].add(code)
-                    if registered := _registered_region(code):
+                    if registered := registered_region(code):
                         places[root].add(registered)
 
         def join(a: int, b: int) -> bool:
@@ -673,18 +672,6 @@ def _by_sound(signatures: Sequence[FlatRecord]) -> dict[tuple[str, str], list[in
 
 
 _NONE: frozenset[str] = frozenset()
-
-
-def _registered_region(code: str) -> str:
-    """The city (else province) a valid credit code is registered in, as a region code; "" if unknown
-    (characters 3-8 are the registering authority's GB/T 2260 division: '420102' → '420100')."""
-    division = credit_code_region(code)
-    if not division.isdigit():
-        return ""
-    for candidate in (division[:4] + "00", division[:2] + "0000"):
-        if candidate in REGION_CODES:
-            return candidate
-    return ""
 
 
 def _places_fit(a: Set[str], b: Set[str]) -> bool:

@@ -108,6 +108,8 @@ class Observation:
 
     ``junk``: why the touchpoint is a test or placeholder record (() for a real one).
     ``replay_of``: for a touchpoint seen before (``record`` is None), its source record id.
+    ``credit_code``: the valid unified social credit code of the company it names ("" for none): an
+    account's exact key, not a customer's field.
     """
 
     keys: tuple[IdentityKey, ...]
@@ -115,6 +117,7 @@ class Observation:
     record: SourceMeta | None = None
     junk: tuple[str, ...] = ()
     replay_of: str = ""
+    credit_code: str = ""
 
 
 @dataclass(frozen=True)
