@@ -11,7 +11,7 @@ from crm_contracts import load_registry
 from crmkit.cloudevents import PROTOBUF
 from crmkit.db import Database
 from crmkit.outbox import Outbox
-from customer_master import service
+from customer_master import service, views
 from customer_master.domain.accounts import (
     AccountDraft,
     account_draft,
@@ -20,6 +20,7 @@ from customer_master.domain.accounts import (
     one_account_of_sound,
 )
 from sqlalchemy import text
+from sqlmodel import Session
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 HEFEI, ANHUI, BEIJING = "340100", "340000", "110000"
@@ -138,6 +139,12 @@ def test_one_customer_naming_two_spellings_makes_their_accounts_one(master_db: D
     assert json.loads(moved) == [colleague_id]  # 陈静 moved with her record; her colleague with the merge
     updated = [row.aggregateid for row in events.rows if row.type == "crm.customer.updated"]
     assert colleague_id in updated  # with the new account id
+    with Session(master_db.engine) as session:
+        gone_view = views.account_detail(session=session, account_id=typo)
+        kept_view = views.account_detail(session=session, account_id=first)
+    assert gone_view is not None and gone_view["merged_into"] == first
+    assert kept_view is not None and kept_view["merges"][0]["absorbed_id"] == typo
+    assert len(kept_view["customer_ids"]) == 3
     later = account_of(master_db, "m5", name="赵磊", phone="13911110005", company="明秦电子", region="西安")
     assert later == first  # a lookup that finds the absorbed account answers with the survivor
 

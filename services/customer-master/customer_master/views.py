@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from customer_master.domain.resolution import PROFILE_FIELDS
 from customer_master.models import (
+    AccountMergeRow,
     AccountRow,
     Base,
     Customer,
@@ -54,16 +55,27 @@ def customer_detail(*, session: Session, customer_id: str) -> dict[str, Any] | N
 
 
 def account_detail(*, session: Session, account_id: str) -> dict[str, Any] | None:
-    """One account and the ids of its (live) customers."""
+    """One account, the ids of its (live) customers and the account merges it took part in, with their
+    evidence; for an absorbed account, its survivor."""
     account = session.get(AccountRow, account_id)
     if account is None:
         return None
+    merges = session.execute(
+        select(AccountMergeRow)
+        .where((col(AccountMergeRow.survivor_id) == account_id) | (col(AccountMergeRow.absorbed_id) == account_id))
+        .order_by(col(AccountMergeRow.merged_at), col(AccountMergeRow.id))
+    ).scalars()
+    history = [merge.model_dump(mode="json") for merge in merges]
+    if account.merged_into:
+        survivor = account.merged_into
+        return {"id": account.id, "merged_into": survivor, "location": f"/accounts/{survivor}", "merges": history}
     members = session.execute(
         select(col(Customer.id))
         .where(col(Customer.account_id) == account_id, col(Customer.merged_into) == "")
         .order_by(col(Customer.id))
     ).scalars()
-    return {**account.model_dump(mode="json", exclude={"block"}), "customer_ids": list(members)}
+    body = account.model_dump(mode="json", exclude={"block", "merged_into"})
+    return {**body, "customer_ids": list(members), "merges": history}
 
 
 def suggestions(*, session: Session, status: str, limit: int) -> list[dict[str, Any]]:

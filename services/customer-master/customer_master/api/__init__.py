@@ -61,7 +61,7 @@ def create_app(*, settings: Settings, db: Database) -> FastAPI:
 
     @app.get("/accounts/{account_id}")
     def get_account(account_id: str) -> dict[str, Any]:
-        """One account (organisation) and its customers."""
+        """One account (organisation), its customers and its account merges; an absorbed one names its survivor."""
         with db.session() as session:
             return _found(views.account_detail(session=session, account_id=account_id), f"account {account_id}")
 
