@@ -82,14 +82,23 @@ def test_a_short_trade_name_joins_the_one_account_of_its_full_form() -> None:
     assert one_account_of_short_form(draft("弘远电子"), full) is None
 
 
-def account_of(master_db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> str:
-    """The account customer-master gives one form touchpoint."""
-    form = LeadFormSubmitted(name=name, phone=phone, company=company, region=region)
-    touchpoint = service.Touchpoint(event_id, f"/forms#{event_id}", "crm.form.lead_submitted", "/forms", NOW, form)
+def resolve_one(master_db: Database, touchpoint: service.Touchpoint) -> tuple[str, Outbox]:
+    """Resolve one touchpoint in its own transaction: the account its customer ends in, and the events emitted."""
     outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
     with master_db.engine.begin() as connection:
         (outcome,) = service.resolve_touchpoints(connection=connection, outbox=outbox, touchpoints=[touchpoint])
-    return outcome.customer.account_id
+    return outcome.customer.account_id, outbox
+
+
+def form_touchpoint(event_id: str, *, name: str, phone: str, company: str, region: str = "") -> service.Touchpoint:
+    """A lead form touchpoint naming a company."""
+    form = LeadFormSubmitted(name=name, phone=phone, company=company, region=region)
+    return service.Touchpoint(event_id, f"/forms#{event_id}", "crm.form.lead_submitted", "/forms", NOW, form)
+
+
+def account_of(master_db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> str:
+    """The account customer-master gives one form touchpoint."""
+    return resolve_one(master_db, form_touchpoint(event_id, name=name, phone=phone, company=company, region=region))[0]
 
 
 def test_a_region_less_account_learns_its_place_so_a_sibling_elsewhere_stays_apart(master_db: Database) -> None:
@@ -105,12 +114,7 @@ def test_a_region_less_account_learns_its_place_so_a_sibling_elsewhere_stays_apa
 
 def submit(master_db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> Outbox:
     """Resolve one form touchpoint; returns the events it emitted."""
-    form = LeadFormSubmitted(name=name, phone=phone, company=company, region=region)
-    touchpoint = service.Touchpoint(event_id, f"/forms#{event_id}", "crm.form.lead_submitted", "/forms", NOW, form)
-    outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
-    with master_db.engine.begin() as connection:
-        service.resolve_touchpoints(connection=connection, outbox=outbox, touchpoints=[touchpoint])
-    return outbox
+    return resolve_one(master_db, form_touchpoint(event_id, name=name, phone=phone, company=company, region=region))[1]
 
 
 def accounts_of_customers(master_db: Database) -> dict[str, str]:
@@ -192,10 +196,7 @@ def imported(master_db: Database, event_id: str, *, name: str, phone: str, compa
     touchpoint = service.Touchpoint(
         event_id, f"sheet#{event_id}", "crm.import.customer_record_imported", "/import", NOW, row
     )
-    outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
-    with master_db.engine.begin() as connection:
-        (outcome,) = service.resolve_touchpoints(connection=connection, outbox=outbox, touchpoints=[touchpoint])
-    return outcome.customer.account_id
+    return resolve_one(master_db, touchpoint)[0]
 
 
 def test_a_credit_code_is_an_account_s_exact_key(master_db: Database) -> None:

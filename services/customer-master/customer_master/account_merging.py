@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from crm.events.customer.v1.customer_pb2 import AccountMerged, CustomerUpdated
 from crmkit.outbox import Outbox
@@ -66,21 +67,33 @@ def join_accounts(*, sql: RawSql, outbox: Outbox, ties: Sequence[Tie], now: date
     """Merge the two accounts of each tie whose names agree given one customer (the accounts' own names,
     or the customer's two spellings: the better of the two scores); returns the merge ids."""
     merge_ids = []
+    weighed: set[tuple[str, str, Spelling | None, Spelling | None]] = set()
     for tie in ties:
-        if tie.account_id == tie.other_id:
+        found = {row[0]: _Account(*row) for row in sql.rows_in(_ACCOUNTS, sorted({tie.account_id, tie.other_id}))}
+        live = sorted({_live(found, tie.account_id), _live(found, tie.other_id)})
+        spellings = tie.spellings or (None, None)
+        if len(live) != 2 or "" in live or (*live, *spellings) in weighed:
+            continue  # one account already, one unknown, or weighed already in this batch
+        weighed.add((*live, *spellings))
+        older, newer = sorted((_Account(*row) for row in sql.rows_in(_ACCOUNTS, live)), key=lambda a: (a.created, a.id))
+        if not _may_be_one(older, newer):
             continue
-        accounts = {row[0]: row for row in sql.rows_in(_ACCOUNTS, sorted({tie.account_id, tie.other_id}))}
-        live = {_live(accounts, tie.account_id), _live(accounts, tie.other_id)}
-        if len(live) != 2 or "" in live:
-            continue  # one account already, or one unknown
-        rows = sorted((row for row in sql.rows_in(_ACCOUNTS, sorted(live))), key=lambda row: (row[4], row[0]))
-        if len(rows) != 2 or not _may_be_one(rows[0], rows[1]):
-            continue
-        names = ((str(rows[0][5]), str(rows[0][3])), (str(rows[1][5]), str(rows[1][3])))
+        names = ((older.name, older.region), (newer.name, newer.region))
         match = max((account_match(*pair) for pair in (names, tie.spellings) if pair), key=lambda m: m.score)
         if match.decision == "auto_merge":
-            merge_ids.append(_merge(sql, outbox, rows[0][0], rows[1][0], tie, match, now=now))
+            merge_ids.append(_merge(sql, outbox, older.id, newer.id, tie, match, now=now))
     return merge_ids
+
+
+class _Account(NamedTuple):
+    """What a merge decision reads of an account (a row of ``_ACCOUNTS``)."""
+
+    id: str
+    merged_into: str
+    credit_code: str
+    region: str
+    created: datetime  # text on SQLite: ordered the same way
+    name: str
 
 
 def account_match(one: Spelling, other: Spelling) -> Match:
@@ -89,19 +102,17 @@ def account_match(one: Spelling, other: Spelling) -> Match:
     return score(unflatten(a), unflatten(b), "account", same_customer=True)
 
 
-def _live(accounts: dict[str, tuple[object, ...]], account_id: str) -> str:
+def _live(accounts: dict[str, _Account], account_id: str) -> str:
     """The account an id stands for now (its survivor once merged); "" when unknown."""
-    row = accounts.get(account_id)
-    if row is None:
-        return ""
-    return str(row[1] or row[0])
+    account = accounts.get(account_id)
+    return "" if account is None else account.merged_into or account.id
 
 
-def _may_be_one(a: Sequence[object], b: Sequence[object]) -> bool:
-    """Two accounts that no credit code or region keeps apart (id, merged_into, credit code, region, created)."""
-    if a[2] and b[2] and a[2] != b[2]:
+def _may_be_one(a: _Account, b: _Account) -> bool:
+    """Two accounts that no credit code or region keeps apart."""
+    if a.credit_code and b.credit_code and a.credit_code != b.credit_code:
         return False
-    return not a[3] or not b[3] or region_compatible(str(a[3]), str(b[3]))
+    return not a.region or not b.region or region_compatible(a.region, b.region)
 
 
 def _merge(sql: RawSql, outbox: Outbox, survivor: str, absorbed: str, tie: Tie, match: Match, *, now: datetime) -> str:

@@ -124,10 +124,9 @@ class Accounts:
         found = []
         if own and previous and previous != own:
             found.append(account_merging.Tie(customer.id, own, previous))
-        other = vote
-        if own and named is not None and other and other != own:
+        if own and named is not None and vote and vote != own:
             spellings = ((customer.company, customer.region_code), (named.name, named.region_code))
-            found.append(account_merging.Tie(customer.id, own, other, spellings))
+            found.append(account_merging.Tie(customer.id, own, vote, spellings))
         return found
 
     def named_by(self, draft: AccountDraft | None) -> str:
