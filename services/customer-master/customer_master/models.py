@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -82,6 +82,15 @@ class AccountRow(Base, table=True):
     one of its name, or one that sounds like it)."""
 
     __tablename__ = "accounts"
+    # Looked up by credit code; most accounts have none, so only those with one are indexed.
+    __table_args__ = (
+        Index(
+            "ix_accounts_credit_code",
+            "credit_code",
+            sqlite_where=text("credit_code != ''"),
+            postgresql_where=text("credit_code != ''"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     block: str = Field(max_length=300, unique=True)
@@ -89,7 +98,7 @@ class AccountRow(Base, table=True):
     sound: str = Field(default="", max_length=300, index=True)
     trade: str = Field(default="", max_length=8, index=True)
     name: str = ""
-    credit_code: str = Field(default="", max_length=18, index=True)
+    credit_code: str = Field(default="", max_length=18)
     region_code: str = Field(default="", max_length=12)
     merged_into: str = Field(default="", max_length=40)
     """The account this one was merged into ("" while it lives): lookups that find it answer with that one."""

@@ -49,7 +49,7 @@ _ACCOUNTS_BY_BLOCK = f"SELECT block, {_LIVE} FROM accounts WHERE block IN ({{}})
 _ACCOUNTS_BY_NAME = f"SELECT {_LIVE}, name_key, region_code FROM accounts WHERE name_key IN ({{}})"
 _ACCOUNTS_BY_SOUND = f"SELECT {_LIVE}, sound, name_key, region_code FROM accounts WHERE sound IN ({{}})"
 _ACCOUNTS_BY_TRADE = f"SELECT {_LIVE}, trade, name_key, region_code FROM accounts WHERE trade IN ({{}})"
-_ACCOUNTS_BY_CODE = f"SELECT credit_code, {_LIVE} FROM accounts WHERE credit_code IN ({{}})"
+_ACCOUNTS_BY_CODE = f"SELECT credit_code, {_LIVE} FROM accounts WHERE credit_code != '' AND credit_code IN ({{}})"
 _CODES_AND_REGIONS = "SELECT id, credit_code, region_code FROM accounts WHERE id IN ({})"
 _VOTES = (
     "SELECT s.customer_id, CASE WHEN a.merged_into = '' THEN a.id ELSE a.merged_into END, COUNT(*)"
@@ -259,7 +259,7 @@ class Votes:
         """The account a customer belongs to, given its golden company's, the one it had and its new record's vote."""
         if golden == previous and vote in ("", previous):
             return previous  # a vote for the leader, or none: nothing can move
-        counts = self._tally(customer_id)
+        counts = self._tally(customer_id, stored=bool(previous))
         if not counts:
             return golden
         most = max(counts.values())
@@ -269,12 +269,13 @@ class Votes:
                 return preferred
         return min(leaders)
 
-    def _tally(self, customer_id: str) -> dict[str, int]:
-        """A customer's votes: its stored records' (read once) and this batch's."""
+    def _tally(self, customer_id: str, *, stored: bool) -> dict[str, int]:
+        """A customer's votes: its stored records' (read once; a customer that had no account has none) and
+        this batch's."""
         counts = self._counts.get(customer_id)
         if counts is None:
             counts = {}
-            if customer_id in self._stored:
+            if stored and customer_id in self._stored:
                 counts.update((account, count) for _, account, count in self._sql.rows_in(_VOTES, [customer_id]))
             for account_id in self._cast.get(customer_id, ()):
                 counts[account_id] = counts.get(account_id, 0) + 1
