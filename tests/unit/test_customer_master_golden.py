@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from crm.events.common.v1.identity_pb2 import Identity
 from crm.events.customer.v1.customer_pb2 import CustomerResolved
+from crm.events.lead.v1.lead_pb2 import LeadCreated
 from crm.events.touchpoint.v1.touchpoint_pb2 import LeadFormSubmitted, OrderPaid
 from crm_contracts import load_registry
 from crmkit.applier import EventApplier
@@ -346,6 +347,15 @@ def test_merge_unmerge_round_trip(one: dict[str, str], two: dict[str, str], offs
             merging.unmerge(connection=connection, outbox=outbox, merge_id=merge_id, reason="t", now=at(100))
         assert state(db) == before
         db.dispose()
+
+
+def test_a_test_form_still_opens_its_lead_saying_why_it_is_junk(db: Database) -> None:
+    _, rows = feed(db, form("f1", 0, name="测试", phone="13800000000"), form("f2", 1, name="张伟", phone="13812345678"))
+    leads = [LeadCreated.FromString(r.payload) for r in rows if r.type == "crm.lead.created"]
+    assert [list(lead.junk_reasons) for lead in leads] == [
+        ["name is a placeholder value '测试'", "placeholder phone 13800000000"],
+        [],
+    ]
 
 
 # --- data quality ---------------------------------------------------------------------------

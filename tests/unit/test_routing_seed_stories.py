@@ -130,6 +130,20 @@ def test_002_a_region_nobody_can_read_pools_with_a_reason_and_the_pool_share_ala
     assert result.alarms[0].value == 0.2
 
 
+def test_002_test_forms_pool_as_junk_with_their_reasons_and_raise_no_alarm() -> None:
+    loaded = rules(REGION_RULE)
+    good = [lead(n, T0 + timedelta(minutes=n), region="shanghai") for n in range(16)]
+    junk = ["name is a placeholder value '测试'", "placeholder phone 13800000000"]
+    tests = [lead(100 + n, T0 + timedelta(minutes=20 + n), region="shanghai", junk=junk) for n in range(4)]
+    result = run(loaded, *good, *tests, until=T0 + timedelta(hours=1))
+    pooled = [r for r in result.leads if r.assignee is None]
+    assert {r.lead.lead_id for r in pooled} == {f"L{100 + n}" for n in range(4)}  # kept, never handed to a rep
+    assert {r.pool_reason for r in pooled} == {"junk_lead"}
+    assert result.alarms == []  # pooled by design: 4 of 20 is no routing gap
+    notes = result.decisions[-1].trace_dict()["notes"]
+    assert notes == [f"junk: {reason}" for reason in junk]
+
+
 # --- 002: a team renamed in the org chart, the rule still names the old one -------------
 
 RENAMED = roster(

@@ -186,7 +186,7 @@ def resolve_touchpoints(
             continue  # a replay: attributed again, but it emits and opens nothing twice
         _emit(outbox, touchpoint, outcome)
         if isinstance(touchpoint.body, LeadFormSubmitted):
-            leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id))
+            leads.append(_open_lead(outbox, touchpoint, touchpoint.body, outcome.customer.id, observation.junk))
     _write(sql, resolver, placing.accounts, stored, now=now)
     _write_sources(sql, touchpoints, observations, outcomes, placing.votes_cast)
     sql.insert(_LEADS, ("id", "customer_id", "source_event_id", "created_at"), [(*lead, now) for lead in leads])
@@ -321,9 +321,10 @@ def _emit(outbox: Outbox, touchpoint: Touchpoint, outcome: Outcome) -> None:
 
 
 def _open_lead(
-    outbox: Outbox, touchpoint: Touchpoint, form: LeadFormSubmitted, customer_id: str
+    outbox: Outbox, touchpoint: Touchpoint, form: LeadFormSubmitted, customer_id: str, junk: Sequence[str]
 ) -> tuple[str, str, str]:
-    """Emit lead-created for a form touchpoint; returns the lead's id, customer and source event."""
+    """Emit lead-created for a form touchpoint (with why it is junk, if it is); returns the lead's id, customer
+    and source event."""
     lead_id = lead_id_for(touchpoint.event_key)
     outbox.emit(
         event_type="crm.lead.created",
@@ -342,6 +343,7 @@ def _open_lead(
             submitted_at=to_timestamp(touchpoint.occurred_at),
             source="form",
             phone=phone.e164 if (phone := normalise_phone(form.phone)) else "",
+            junk_reasons=list(junk),
         ),
     )
     return lead_id, customer_id, touchpoint.event_id

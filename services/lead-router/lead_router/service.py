@@ -49,8 +49,9 @@ def facts_of(lead: LeadCreated) -> dict[str, object]:
         "phone": lead.phone,
         "client_ip": lead.client_ip,
         "address": lead.address,
+        "junk": list(lead.junk_reasons),
     }
-    return {k: v for k, v in facts.items() if v not in ("", 0) or k == "lead_id"}
+    return {k: v for k, v in facts.items() if v not in ("", 0, []) or k == "lead_id"}
 
 
 def current_owner(session: Session, customer_id: str, *, excluding: str = "") -> str:

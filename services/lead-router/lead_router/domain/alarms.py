@@ -169,7 +169,8 @@ class AlarmWatch:
         """Record one decision; returns (alarms raised, keys cleared) if it was time to evaluate."""
         now = decision.trace.triggered_at
         self.outcomes.extend(outcomes_of(decision))
-        self.decisions.append((now, decision.pooled))
+        if decision.pool_reason != "junk_lead":  # junk is pooled by design: no sign of a routing gap
+            self.decisions.append((now, decision.pooled))
         horizon = now - timedelta(hours=max(self.policy.silent_hours, self.policy.pool_window_hours))
         while self.outcomes and self.outcomes[0].at < horizon:
             self.outcomes.popleft()

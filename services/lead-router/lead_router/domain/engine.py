@@ -46,6 +46,7 @@ class Reason(StrEnum):
     WEIGHT_ZERO = "weight_zero"
     NOT_IN_EFFECT = "not_in_effect"
     ALREADY_TRIED = "already_tried"
+    JUNK_LEAD = "junk_lead"
 
 
 class Step(StrEnum):
@@ -339,6 +340,9 @@ def decide(
             cursor=cursor,
         )
 
+    if lead.junk:  # a test or placeholder form: kept in the pool with why, never handed to a rep
+        trace.notes.extend(f"junk: {reason}" for reason in lead.junk)
+        return finish(None, team="", rule="", step=Step.POOL, strategy="", pool_reason=Reason.JUNK_LEAD)
     if lead.owner_id:
         owner = _owner_step(lead, roster, state, trace)
         if owner is not None:

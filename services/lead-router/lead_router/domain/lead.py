@@ -31,6 +31,8 @@ class LeadInput:
     address: str = ""
     owner_id: str = ""
     dwell_seconds: int = 0
+    junk: tuple[str, ...] = ()
+    """Why customer-master took the form for a test or placeholder; empty for a real lead."""
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> LeadInput:
@@ -53,7 +55,10 @@ class LeadInput:
         score = values.get("score")
         if score is not None and not isinstance(score, int):
             raise ValueError(f"score must be an integer, got {score!r}")
+        junk = values.pop("junk", [])
+        if not isinstance(junk, list | tuple) or not all(isinstance(reason, str) for reason in junk):
+            raise ValueError(f"lead field junk must be a list of reasons, got {junk!r}")
         for name, value in values.items():
             if name not in ("score", "dwell_seconds") and not isinstance(value, str):
                 raise ValueError(f"lead field {name} must be a string, got {value!r}")
-        return cls(**values)
+        return cls(**values, junk=tuple(junk))

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63rm/events/lead/v1/lead.proto\x12\x12\x63rm.events.lead.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\x02\n\x0bLeadCreated\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x17\n\x0fsource_event_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x10\n\x08industry\x18\x05 \x01(\t\x12\x18\n\x10product_interest\x18\x06 \x01(\t\x12\x0f\n\x07\x63ompany\x18\x07 \x01(\t\x12\x14\n\x0c\x65mail_domain\x18\x08 \x01(\t\x12\x15\n\rdwell_seconds\x18\t \x01(\x03\x12\x30\n\x0csubmitted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x0b \x01(\t\x12\r\n\x05phone\x18\x0c \x01(\t\x12\x11\n\tclient_ip\x18\r \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x0e \x01(\t\"\x8e\x01\n\x0cLeadAssigned\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x0c\n\x04team\x18\x04 \x01(\t\x12\x0c\n\x04rule\x18\x05 \x01(\t\x12\x13\n\x0b\x65xplanation\x18\x06 \x01(\t\x12\x12\n\nlatency_ms\x18\x07 \x01(\x03\"_\n\x12LeadReturnedToPool\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x13\n\x0breason_code\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\x85\x01\n\x0fLeadSlaBreached\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x0b\n\x03sla\x18\x04 \x01(\t\x12*\n\x06\x64ue_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63rm/events/lead/v1/lead.proto\x12\x12\x63rm.events.lead.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd6\x02\n\x0bLeadCreated\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x17\n\x0fsource_event_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x10\n\x08industry\x18\x05 \x01(\t\x12\x18\n\x10product_interest\x18\x06 \x01(\t\x12\x0f\n\x07\x63ompany\x18\x07 \x01(\t\x12\x14\n\x0c\x65mail_domain\x18\x08 \x01(\t\x12\x15\n\rdwell_seconds\x18\t \x01(\x03\x12\x30\n\x0csubmitted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x0b \x01(\t\x12\r\n\x05phone\x18\x0c \x01(\t\x12\x11\n\tclient_ip\x18\r \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x0e \x01(\t\x12\x14\n\x0cjunk_reasons\x18\x0f \x03(\t\"\x8e\x01\n\x0cLeadAssigned\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x0c\n\x04team\x18\x04 \x01(\t\x12\x0c\n\x04rule\x18\x05 \x01(\t\x12\x13\n\x0b\x65xplanation\x18\x06 \x01(\t\x12\x12\n\nlatency_ms\x18\x07 \x01(\x03\"_\n\x12LeadReturnedToPool\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x13\n\x0breason_code\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\x85\x01\n\x0fLeadSlaBreached\x12\x0f\n\x07lead_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x0b\n\x03sla\x18\x04 \x01(\t\x12*\n\x06\x64ue_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.events.lead.v1.lead_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LEADCREATED']._serialized_start=87
-  _globals['_LEADCREATED']._serialized_end=407
-  _globals['_LEADASSIGNED']._serialized_start=410
-  _globals['_LEADASSIGNED']._serialized_end=552
-  _globals['_LEADRETURNEDTOPOOL']._serialized_start=554
-  _globals['_LEADRETURNEDTOPOOL']._serialized_end=649
-  _globals['_LEADSLABREACHED']._serialized_start=652
-  _globals['_LEADSLABREACHED']._serialized_end=785
+  _globals['_LEADCREATED']._serialized_end=429
+  _globals['_LEADASSIGNED']._serialized_start=432
+  _globals['_LEADASSIGNED']._serialized_end=574
+  _globals['_LEADRETURNEDTOPOOL']._serialized_start=576
+  _globals['_LEADRETURNEDTOPOOL']._serialized_end=671
+  _globals['_LEADSLABREACHED']._serialized_start=674
+  _globals['_LEADSLABREACHED']._serialized_end=807
 # @@protoc_insertion_point(module_scope)

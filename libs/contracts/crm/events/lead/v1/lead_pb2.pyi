@@ -1,15 +1,16 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class LeadCreated(_message.Message):
-    __slots__ = ("lead_id", "customer_id", "source_event_id", "region_code", "industry", "product_interest", "company", "email_domain", "dwell_seconds", "submitted_at", "source", "phone", "client_ip", "address")
+    __slots__ = ("lead_id", "customer_id", "source_event_id", "region_code", "industry", "product_interest", "company", "email_domain", "dwell_seconds", "submitted_at", "source", "phone", "client_ip", "address", "junk_reasons")
     LEAD_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +25,7 @@ class LeadCreated(_message.Message):
     PHONE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    JUNK_REASONS_FIELD_NUMBER: _ClassVar[int]
     lead_id: str
     customer_id: str
     source_event_id: str
@@ -38,7 +40,8 @@ class LeadCreated(_message.Message):
     phone: str
     client_ip: str
     address: str
-    def __init__(self, lead_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., source_event_id: _Optional[str] = ..., region_code: _Optional[str] = ..., industry: _Optional[str] = ..., product_interest: _Optional[str] = ..., company: _Optional[str] = ..., email_domain: _Optional[str] = ..., dwell_seconds: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., phone: _Optional[str] = ..., client_ip: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
+    junk_reasons: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, lead_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., source_event_id: _Optional[str] = ..., region_code: _Optional[str] = ..., industry: _Optional[str] = ..., product_interest: _Optional[str] = ..., company: _Optional[str] = ..., email_domain: _Optional[str] = ..., dwell_seconds: _Optional[int] = ..., submitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., phone: _Optional[str] = ..., client_ip: _Optional[str] = ..., address: _Optional[str] = ..., junk_reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LeadAssigned(_message.Message):
     __slots__ = ("lead_id", "customer_id", "assignee_id", "team", "rule", "explanation", "latency_ms")
