@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from crm.events.common.v1.identity_pb2 import Identity
 from crm.events.touchpoint.v1.touchpoint_pb2 import CustomerRecordImported, LeadFormSubmitted
 from crm_contracts import load_registry
 from crmkit.cloudevents import PROTOBUF
 from crmkit.db import Database
 from crmkit.outbox import Outbox
-from customer_master import service, views
+from customer_master import account_merging, merging, service, views
 from customer_master.domain.accounts import (
     AccountDraft,
     account_draft,
@@ -236,3 +237,27 @@ def test_an_account_takes_no_code_registered_where_it_cannot_be(master_db: Datab
         master_db, "d2", name="陈静", phone="13911110002", company="宇峰物流", code=BEIJING_CODE, region="上海"
     )
     assert beijing != shanghai  # a code registered in Beijing is another firm of that name
+
+
+def test_an_account_merge_undone_restores_both_and_is_not_made_again(master_db: Database) -> None:
+    first = account_of(master_db, "u1", name="王芳", phone="13911110001", company="明泰电子有限公司", region="西安")
+    typo = account_of(master_db, "u2", name="陈静", phone="13911110002", company="明秦电子", region="西安")
+    colleague = account_of(master_db, "u3", name="刘洋", phone="13911110003", company="明秦电子", region="西安")
+    submit(master_db, "u4", name="陈静", phone="13911110002", company="明泰电子", region="西安")
+    with master_db.engine.connect() as connection:
+        merge_id = connection.execute(text("SELECT id FROM account_merges")).scalar_one()
+        colleague_id = connection.execute(text("SELECT customer_id FROM source_records WHERE id = 'u3'")).scalar()
+    outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
+    with master_db.engine.begin() as connection:
+        account_merging.unmerge_accounts(
+            connection=connection, outbox=outbox, merge_id=merge_id, reason="two firms", now=NOW
+        )
+    assert [row.type for row in outbox.rows] == ["crm.customer.account_unmerged", "crm.customer.updated"]
+    assert accounts_of_customers(master_db)[colleague_id] == typo == colleague  # back where the merge found it
+    with master_db.engine.connect() as connection:
+        live = dict(connection.execute(text("SELECT id, merged_into FROM accounts")).all())
+    assert live == {first: "", typo: ""}
+    again = submit(master_db, "u5", name="陈静", phone="13911110002", company="明秦电子", region="西安")
+    assert "crm.customer.account_merged" not in [row.type for row in again.rows]  # a person said two
+    with master_db.engine.begin() as connection, pytest.raises(merging.MergeConflict):
+        account_merging.unmerge_accounts(connection=connection, outbox=outbox, merge_id=merge_id, reason="", now=NOW)

@@ -17,23 +17,27 @@ the evidence and the customers moved.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from crm.events.customer.v1.customer_pb2 import AccountMerged, CustomerUpdated
+from crm.events.customer.v1.customer_pb2 import AccountMerged, AccountUnmerged, CustomerUpdated
 from crmkit.outbox import Outbox
 from crmkit.rawsql import RawSql
+from sqlalchemy import Connection
 
 from customer_master import merging
 from customer_master.domain.dedupe import account_flat
 from customer_master.domain.matching import Match, prepare_flat, score, unflatten
 from customer_master.domain.regions import region_compatible
-from customer_master.models import AccountMergeRow, Base
+from customer_master.domain.resolution import CustomerRecord
+from customer_master.models import AccountMergeRow, AccountRow, Base
 
 _ACCOUNT_MERGES = Base.metadata.tables[AccountMergeRow.__tablename__]
+_ACCOUNT_ROWS = Base.metadata.tables[AccountRow.__tablename__]
 _ACCOUNTS = "SELECT id, merged_into, credit_code, region_code, created_at, name FROM accounts WHERE id IN ({})"
 _MERGE_COLUMNS = (
     "id",
@@ -43,8 +47,18 @@ _MERGE_COLUMNS = (
     "confidence",
     "evidence",
     "moved_customer_ids",
+    "repointed_account_ids",
+    "learned",
     "merged_at",
+    "unmerged_at",
+    "unmerge_reason",
 )
+_LEARNT = ("credit_code", "region_code")
+_UNDONE = (
+    "SELECT id FROM account_merges WHERE unmerged_at IS NOT NULL"
+    " AND ((survivor_id = ? AND absorbed_id = ?) OR (survivor_id = ? AND absorbed_id = ?))"
+)
+_STILL_THERE = "SELECT id FROM customers WHERE account_id = ? AND id IN ({})"
 
 
 @dataclass(frozen=True)
@@ -76,8 +90,8 @@ def join_accounts(*, sql: RawSql, outbox: Outbox, ties: Sequence[Tie], now: date
             continue  # one account already, one unknown, or weighed already in this batch
         weighed.add((*live, *spellings))
         older, newer = sorted((_Account(*row) for row in sql.rows_in(_ACCOUNTS, live)), key=lambda a: (a.created, a.id))
-        if not _may_be_one(older, newer):
-            continue
+        if not _may_be_one(older, newer) or _undone(sql, older.id, newer.id):
+            continue  # registered apart, or a person undid their merge: never again automatically
         names = ((older.name, older.region), (newer.name, newer.region))
         match = max((account_match(*pair) for pair in (names, tie.spellings) if pair), key=lambda m: m.score)
         if match.decision == "auto_merge":
@@ -118,14 +132,13 @@ def _may_be_one(a: _Account, b: _Account) -> bool:
 def _merge(sql: RawSql, outbox: Outbox, survivor: str, absorbed: str, tie: Tie, match: Match, *, now: datetime) -> str:
     """Point the absorbed account and its customers at the survivor; record and announce it."""
     merge_id = f"amg_{uuid.uuid4().hex[:24]}"
+    repointed = sorted(str(row[0]) for row in sql.rows("SELECT id FROM accounts WHERE merged_into = ?", absorbed))
+    (kept,) = sql.rows(f"SELECT {', '.join(_LEARNT)} FROM accounts WHERE id = ?", survivor)
+    (given,) = sql.rows(f"SELECT {', '.join(_LEARNT)} FROM accounts WHERE id = ?", absorbed)
+    learned = {column: str(new) for column, old, new in zip(_LEARNT, kept, given, strict=True) if not old and new}
     sql.execute("UPDATE accounts SET merged_into = ? WHERE id = ? OR merged_into = ?", survivor, absorbed, absorbed)
-    for column in ("credit_code", "region_code"):  # the survivor learns what only the absorbed one knew
-        sql.execute(
-            f"UPDATE accounts SET {column} = (SELECT {column} FROM accounts WHERE id = ?)"
-            f" WHERE id = ? AND {column} = ''",
-            absorbed,
-            survivor,
-        )
+    for column, value in learned.items():  # the survivor learns what only the absorbed one knew
+        sql.execute(f"UPDATE accounts SET {column} = ? WHERE id = ?", value, survivor)
     moved = sorted(str(row[0]) for row in sql.rows("SELECT id FROM customers WHERE account_id = ?", absorbed))
     sql.execute(
         "UPDATE customers SET account_id = ?, version = version + 1, updated_at = ? WHERE account_id = ?",
@@ -140,7 +153,22 @@ def _merge(sql: RawSql, outbox: Outbox, survivor: str, absorbed: str, tie: Tie, 
     sql.insert(
         _ACCOUNT_MERGES,
         _MERGE_COLUMNS,
-        [(merge_id, survivor, absorbed, tie.customer_id, match.score, evidence, moved, now)],
+        [
+            (
+                merge_id,
+                survivor,
+                absorbed,
+                tie.customer_id,
+                match.score,
+                evidence,
+                moved,
+                repointed,
+                learned,
+                now,
+                None,
+                "",
+            )
+        ],
     )
     outbox.emit(
         event_type="crm.customer.account_merged",
@@ -155,11 +183,69 @@ def _merge(sql: RawSql, outbox: Outbox, survivor: str, absorbed: str, tie: Tie, 
             moved_customer_ids=live_ids,
         ),
     )
+    _emit_moved(outbox, customers, merge_id)
+    return merge_id
+
+
+def _emit_moved(outbox: Outbox, customers: Sequence[CustomerRecord], correlation_id: str) -> None:
+    """``crm.customer.updated`` for each customer whose account changed."""
     for customer in customers:
         outbox.emit(
             event_type="crm.customer.updated",
             key=customer.id,
-            correlation_id=merge_id,
+            correlation_id=correlation_id,
             data=CustomerUpdated(profile=merging.profile_of(customer), changed_fields=["account_id"]),
         )
-    return merge_id
+
+
+def _undone(sql: RawSql, a: str, b: str) -> bool:
+    """Whether a merge of these two accounts (either way round) was undone."""
+    return bool(sql.rows(_UNDONE, a, b, b, a))
+
+
+def unmerge_accounts(*, connection: Connection, outbox: Outbox, merge_id: str, reason: str, now: datetime) -> None:
+    """Undo an account merge: the absorbed account lives again with the accounts it had absorbed and the
+    customers it lost (those that have not moved on since), the survivor forgets what it learnt from it; the
+    pair is never merged automatically again. Emits ``crm.customer.account_unmerged`` and an update per
+    customer moved back. Raises LookupError for an unknown merge, :class:`~customer_master.merging.MergeConflict`
+    when it was undone already or the survivor has since been merged away."""
+    sql = RawSql(connection)
+    found = sql.rows(
+        "SELECT survivor_id, absorbed_id, moved_customer_ids, repointed_account_ids, learned, unmerged_at"
+        " FROM account_merges WHERE id = ?",
+        merge_id,
+    )
+    if not found:
+        raise LookupError(f"no account merge {merge_id}")
+    survivor, absorbed, moved, repointed, learned, unmerged_at = found[0]
+    if unmerged_at is not None:
+        raise merging.MergeConflict(f"account merge {merge_id} was already undone")
+    (later,) = sql.rows("SELECT merged_into FROM accounts WHERE id = ?", survivor)
+    if later[0]:
+        raise merging.MergeConflict(f"account {survivor} was since merged into {later[0]}: undo that merge first")
+    moved, repointed, learned = (_json(value) for value in (moved, repointed, learned))
+    sql.execute("UPDATE accounts SET merged_into = '' WHERE id = ?", absorbed)
+    sql.update(_ACCOUNT_ROWS, ("merged_into",), [(absorbed, account) for account in repointed])
+    for column in learned:
+        sql.execute(f"UPDATE accounts SET {column} = '' WHERE id = ?", survivor)
+    back = [str(row[0]) for row in sql.rows_in(_STILL_THERE, moved, survivor)]  # not moved on since
+    for customer_id in back:
+        sql.execute(
+            "UPDATE customers SET account_id = ?, version = version + 1, updated_at = ? WHERE id = ?",
+            absorbed,
+            now,
+            customer_id,
+        )
+    sql.execute("UPDATE account_merges SET unmerged_at = ?, unmerge_reason = ? WHERE id = ?", now, reason, merge_id)
+    outbox.emit(
+        event_type="crm.customer.account_unmerged",
+        key=survivor,
+        correlation_id=merge_id,
+        data=AccountUnmerged(survivor_id=survivor, restored_id=absorbed, merge_id=merge_id, reason=reason),
+    )
+    _emit_moved(outbox, [c for c in merging.records_of(sql, back).values() if not c.merged_into], merge_id)
+
+
+def _json(value: object) -> Any:
+    """A JSON column as the driver returns it (text on SQLite, decoded on PostgreSQL)."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -117,7 +117,13 @@ class AccountMergeRow(Base, table=True):
     confidence: float
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     moved_customer_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    repointed_account_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Accounts merged into the absorbed one before, pointed at the survivor by this merge."""
+    learned: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Fields (credit code, region) the survivor had empty and took from the absorbed account."""
     merged_at: datetime
+    unmerged_at: datetime | None = None
+    unmerge_reason: str = Field(default="", max_length=500)
 
 
 class MergeSuggestionRow(Base, table=True):

@@ -16,6 +16,6 @@ def subscription(live: LiveScoring | None = None) -> Subscription:
         group="behavior-scoring",
         topics=("crm.customer.v1",),
         handlers={RESOLVED: scoring.handle_one, MERGED_TYPE: scoring.handle_one, UNMERGED_TYPE: scoring.handle_one},
-        ignored=frozenset({"crm.customer.updated", "crm.customer.account_merged"}),
+        ignored=frozenset({"crm.customer.updated", "crm.customer.account_merged", "crm.customer.account_unmerged"}),
         batch=scoring.handle_batch,
     )

@@ -44,6 +44,12 @@ def subscription() -> Subscription:
         handlers={"crm.customer.resolved": handle_resolved},
         batch=handle_resolved_batch,
         ignored=frozenset(
-            {"crm.customer.merged", "crm.customer.unmerged", "crm.customer.updated", "crm.customer.account_merged"}
+            {
+                "crm.customer.merged",
+                "crm.customer.unmerged",
+                "crm.customer.updated",
+                "crm.customer.account_merged",
+                "crm.customer.account_unmerged",
+            }
         ),
     )

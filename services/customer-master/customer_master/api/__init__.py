@@ -12,7 +12,7 @@ from crmkit.timeutil import utcnow
 from fastapi import FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from customer_master import merging, views
+from customer_master import account_merging, merging, views
 from customer_master.settings import Settings
 from customer_master.writer import transaction
 
@@ -103,6 +103,17 @@ def create_app(*, settings: Settings, db: Database) -> FastAPI:
         reason = (request or UnmergeRequest()).reason
         with _errors(), transaction(db) as (connection, outbox):
             merging.unmerge(connection=connection, outbox=outbox, merge_id=merge_id, reason=reason, now=utcnow())
+        return {"merge_id": merge_id, "unmerged": True}
+
+    @app.post("/account-merges/{merge_id}/unmerge")
+    def unmerge_accounts(merge_id: str, request: UnmergeRequest | None = None) -> dict[str, Any]:
+        """Undo an account merge (e.g. two firms of one name): the absorbed account and its customers come back,
+        and the pair is never merged automatically again; emits crm.customer.account_unmerged."""
+        reason = (request or UnmergeRequest()).reason
+        with _errors(), transaction(db) as (connection, outbox):
+            account_merging.unmerge_accounts(
+                connection=connection, outbox=outbox, merge_id=merge_id, reason=reason, now=utcnow()
+            )
         return {"merge_id": merge_id, "unmerged": True}
 
     @app.get("/data-quality")

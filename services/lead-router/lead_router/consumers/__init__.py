@@ -63,7 +63,14 @@ def merge_subscription() -> Subscription:
         group="lead-router-merges",
         topics=("crm.customer.v1",),
         handlers={"crm.customer.merged": handle_merged, "crm.customer.unmerged": handle_unmerged},
-        ignored=frozenset({"crm.customer.resolved", "crm.customer.updated", "crm.customer.account_merged"}),
+        ignored=frozenset(
+            {
+                "crm.customer.resolved",
+                "crm.customer.updated",
+                "crm.customer.account_merged",
+                "crm.customer.account_unmerged",
+            }
+        ),
     )
 
 

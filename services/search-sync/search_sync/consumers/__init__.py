@@ -39,6 +39,13 @@ def subscription(*, index: SearchIndex) -> Subscription:
         group="search-sync",
         topics=("crm.customer.v1",),
         handlers={"crm.customer.updated": handle_updated, "crm.customer.merged": handle_merged},
-        ignored=frozenset({"crm.customer.resolved", "crm.customer.unmerged", "crm.customer.account_merged"}),
+        ignored=frozenset(
+            {
+                "crm.customer.resolved",
+                "crm.customer.unmerged",
+                "crm.customer.account_merged",
+                "crm.customer.account_unmerged",
+            }
+        ),
         batch=handle_batch,
     )

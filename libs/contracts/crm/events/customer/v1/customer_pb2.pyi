@@ -97,3 +97,15 @@ class AccountMerged(_message.Message):
     customer_id: str
     moved_customer_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, survivor_id: _Optional[str] = ..., absorbed_id: _Optional[str] = ..., reason: _Optional[str] = ..., confidence: _Optional[float] = ..., customer_id: _Optional[str] = ..., moved_customer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AccountUnmerged(_message.Message):
+    __slots__ = ("survivor_id", "restored_id", "merge_id", "reason")
+    SURVIVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_ID_FIELD_NUMBER: _ClassVar[int]
+    MERGE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    survivor_id: str
+    restored_id: str
+    merge_id: str
+    reason: str
+    def __init__(self, survivor_id: _Optional[str] = ..., restored_id: _Optional[str] = ..., merge_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
