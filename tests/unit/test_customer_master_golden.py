@@ -210,6 +210,7 @@ def test_customers_of_one_company_and_region_share_an_account(db: Database, clie
     body = client.get(f"/accounts/{accounts[0]}").json()
     assert body["region_code"] == "310000" and len(body["customer_ids"]) == 2
     assert client.get("/accounts/acc_missing").status_code == 404
+    assert client.post("/account-merges/amg_missing/unmerge", json={"reason": "t"}).status_code == 404
 
 
 # --- duplicates, merge and unmerge ----------------------------------------------------------
