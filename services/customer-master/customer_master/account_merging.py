@@ -183,11 +183,11 @@ def _merge(sql: RawSql, outbox: Outbox, survivor: str, absorbed: str, tie: Tie, 
             moved_customer_ids=live_ids,
         ),
     )
-    _emit_moved(outbox, customers, merge_id)
+    emit_moved(outbox, customers, merge_id)
     return merge_id
 
 
-def _emit_moved(outbox: Outbox, customers: Sequence[CustomerRecord], correlation_id: str) -> None:
+def emit_moved(outbox: Outbox, customers: Sequence[CustomerRecord], correlation_id: str) -> None:
     """``crm.customer.updated`` for each customer whose account changed."""
     for customer in customers:
         outbox.emit(
@@ -243,7 +243,7 @@ def unmerge_accounts(*, connection: Connection, outbox: Outbox, merge_id: str, r
         correlation_id=merge_id,
         data=AccountUnmerged(survivor_id=survivor, restored_id=absorbed, merge_id=merge_id, reason=reason),
     )
-    _emit_moved(outbox, [c for c in merging.records_of(sql, back).values() if not c.merged_into], merge_id)
+    emit_moved(outbox, [c for c in merging.records_of(sql, back).values() if not c.merged_into], merge_id)
 
 
 def _json(value: object) -> Any:

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from crmkit.entropy import random_hex
+from crmkit.outbox import Outbox
 from crmkit.rawsql import RawSql
 
-from customer_master import account_merging
+from customer_master import account_merging, merging
 from customer_master.domain.accounts import (
     AccountDraft,
     account_draft,
@@ -281,6 +282,29 @@ class Votes:
                 counts[account_id] = counts.get(account_id, 0) + 1
             self._counts[customer_id] = counts
         return counts
+
+
+def recount(*, sql: RawSql, outbox: Outbox, customer_ids: Iterable[str], now: datetime) -> None:
+    """After customer merges: a merged customer belongs to the account most of its pooled records name (its
+    own account keeps a tie), as :class:`Votes` decides for a new record."""
+    wanted = sorted(set(customer_ids))
+    tallies: dict[str, dict[str, int]] = {}
+    for customer_id, account_id, count in sql.rows_in(_VOTES, wanted):
+        tallies.setdefault(customer_id, {})[account_id] = count
+    moved = []
+    for customer in merging.records_of(sql, tallies).values():
+        tally = tallies[customer.id]
+        best = max(sorted(tally), key=tally.__getitem__)
+        if customer.merged_into or customer.junk or tally[best] <= tally.get(customer.account_id, 0):
+            continue
+        sql.execute(
+            "UPDATE customers SET account_id = ?, version = version + 1, updated_at = ? WHERE id = ?",
+            best,
+            now,
+            customer.id,
+        )
+        moved.append(customer.id)
+    account_merging.emit_moved(outbox, list(merging.records_of(sql, moved).values()), "recount")
 
 
 def _by_first(rows: Iterable[tuple[str, str, str, str]]) -> dict[str, list[tuple[str, str, str]]]:

@@ -33,7 +33,7 @@ from customer_master.domain.resolution import (
     SourceMeta,
 )
 from customer_master.models import Base, Customer, IdentityKeyRow, LeadRow, SourceRecordRow
-from customer_master.placing import ACCOUNT_COLUMNS, ACCOUNTS, Accounts, Placing, merged_tie
+from customer_master.placing import ACCOUNT_COLUMNS, ACCOUNTS, Accounts, Placing, merged_tie, recount
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-9a43-4f57-8d0e-8d6b0c2f7a10")
 
@@ -205,6 +205,7 @@ def resolve_touchpoints(
     )
     ties = [*placing.ties, *(tie for survivor, absorbed in merged if (tie := merged_tie(survivor, absorbed)))]
     account_merging.join_accounts(sql=sql, outbox=outbox, ties=ties, now=now)
+    recount(sql=sql, outbox=outbox, customer_ids=[survivor.id for survivor, _ in merged], now=now)
     return outcomes
 
 
