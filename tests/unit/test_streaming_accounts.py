@@ -12,7 +12,8 @@ from crm_contracts import load_registry
 from crmkit.cloudevents import PROTOBUF
 from crmkit.db import Database
 from crmkit.outbox import Outbox
-from customer_master import account_merging, merging, service, views
+from crmkit.rawsql import RawSql
+from customer_master import account_merging, merging, placing, service, views
 from customer_master.domain.accounts import (
     AccountDraft,
     account_draft,
@@ -20,7 +21,7 @@ from customer_master.domain.accounts import (
     one_account_of_short_form,
     one_account_of_sound,
 )
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlmodel import Session
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -121,8 +122,7 @@ def submit(master_db: Database, event_id: str, *, name: str, phone: str, company
 def accounts_of_customers(master_db: Database) -> dict[str, str]:
     """Each live customer's account."""
     with master_db.engine.connect() as connection:
-        rows = connection.execute(text("SELECT id, account_id FROM customers WHERE merged_into = ''"))
-        return {row[0]: row[1] for row in rows}
+        return accounts_of_customers_on(connection)
 
 
 def test_one_customer_naming_two_spellings_makes_their_accounts_one(master_db: Database) -> None:
@@ -261,3 +261,31 @@ def test_an_account_merge_undone_restores_both_and_is_not_made_again(master_db: 
     assert "crm.customer.account_merged" not in [row.type for row in again.rows]  # a person said two
     with master_db.engine.begin() as connection, pytest.raises(merging.MergeConflict):
         account_merging.unmerge_accounts(connection=connection, outbox=outbox, merge_id=merge_id, reason="", now=NOW)
+
+
+def test_a_merged_customer_belongs_to_the_account_most_of_its_pooled_records_name(master_db: Database) -> None:
+    mingtai = account_of(master_db, "p1", name="王芳", phone="13911110001", company="明泰电子", region="西安")
+    mingqin = account_of(master_db, "p2", name="王芳", phone="13911110002", company="明秦电子", region="西安")
+    assert account_of(master_db, "p3", name="王芳", phone="13911110002", company="明秦电子", region="西安") == mingqin
+    with master_db.engine.connect() as connection:
+        holders = dict(connection.execute(text("SELECT id, customer_id FROM source_records")).all())
+    outbox = Outbox(registry=load_registry(), source="/customer-master", content_type=PROTOBUF)
+    with master_db.engine.begin() as connection:
+        merging.merge_customers(
+            connection=connection,
+            outbox=outbox,
+            survivor_id=holders["p1"],
+            absorbed_id=holders["p2"],
+            reason="t",
+            now=NOW,
+        )
+        assert accounts_of_customers_on(connection)[holders["p1"]] == mingtai  # a merge keeps the survivor's
+        placing.recount(sql=RawSql(connection), outbox=outbox, customer_ids=[holders["p1"]], now=NOW)
+        assert accounts_of_customers_on(connection)[holders["p1"]] == mingqin  # two records to one
+    assert outbox.rows[-1].type == "crm.customer.updated"
+
+
+def accounts_of_customers_on(connection: Connection) -> dict[str, str]:
+    """Each live customer's account, read in an open transaction."""
+    rows = connection.execute(text("SELECT id, account_id FROM customers WHERE merged_into = ''"))
+    return {row[0]: row[1] for row in rows}
