@@ -181,6 +181,7 @@ def test_a_customer_belongs_to_the_account_most_of_its_records_name(master_db: D
 
 
 SHANGHAI_CODE, SHANGHAI_OTHER_CODE, BEIJING_CODE = "91310000MA1FL8XQ37", "91310000MA1FL9XQ3E", "91110000MA1FL8XQ3R"
+JINAN_CODE = "91370100MA1FL8XQ35"
 
 
 def imported(master_db: Database, event_id: str, *, name: str, phone: str, company: str, code: str, region: str) -> str:
@@ -289,3 +290,12 @@ def accounts_of_customers_on(connection: Connection) -> dict[str, str]:
     """Each live customer's account, read in an open transaction."""
     rows = connection.execute(text("SELECT id, account_id FROM customers WHERE merged_into = ''"))
     return {row[0]: row[1] for row in rows}
+
+
+def test_a_bare_name_with_a_credit_code_is_placed_where_the_code_was_registered(master_db: Database) -> None:
+    jinan = account_of(master_db, "j1", name="王芳", phone="13911110001", company="济南市龙航餐饮管理有限公司")
+    account_of(master_db, "j0", name="赵磊", phone="13911110009", company="深圳市龙航餐饮管理有限公司")  # a namesake
+    coded = imported(
+        master_db, "j2", name="陈静", phone="13911110002", company="龙航餐饮管理", code=JINAN_CODE, region="深圳"
+    )
+    assert coded == jinan  # she lives in Shenzhen; the firm is registered in Jinan

@@ -71,12 +71,15 @@ def golden_draft(customer: CustomerRecord) -> AccountDraft | None:
 
 
 def record_draft(observation: Observation, customer: CustomerRecord) -> AccountDraft | None:
-    """The account draft of the company a new (real) source record names, in its region else its customer's."""
+    """The account draft of the company a new (real) source record names: in its own region, else where its
+    credit code was registered, else in the record's or the customer's region."""
     company = observation.profile.get("company") if observation.record is not None and not observation.junk else ""
     if not company:
         return None
-    region = observation.profile.get("region_code") or customer.region_code
-    return account_draft(company=company, region_code=region, credit_code=observation.credit_code)
+    code = observation.credit_code
+    # A name without its region is placed where its credit code was registered, else where the person is.
+    region = registered_region(code) or observation.profile.get("region_code") or customer.region_code
+    return account_draft(company=company, region_code=region, credit_code=code)
 
 
 def merged_tie(survivor: CustomerRecord, absorbed: CustomerRecord) -> account_merging.Tie | None:
