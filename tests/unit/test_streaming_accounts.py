@@ -35,11 +35,13 @@ def draft(company: str, region: str = "") -> AccountDraft:
     return made
 
 
-def test_a_name_s_own_region_and_the_customer_s_region_give_one_block() -> None:
-    assert draft("合肥隆丰软件有限公司").block == draft("隆丰软件", HEFEI).block
-    assert draft("隆丰软件（北京）").block != draft("隆丰软件", HEFEI).block  # a qualifier naming another region
+def test_a_bare_name_is_one_block_wherever_its_customer_lives() -> None:
+    assert draft("隆丰软件", HEFEI).block == draft("隆丰软件", BEIJING).block == draft("隆丰软件有限公司").block
+    assert draft("合肥隆丰软件有限公司").block != draft("隆丰软件(北京)有限公司").block  # two regions named
+    assert draft("合肥隆丰软件有限公司").block != draft("隆丰软件", HEFEI).block  # joined by name, not by block
     assert draft("合肥隆丰软件有限公司").name_key == draft("隆丰软件").name_key
     assert (draft("合肥隆丰软件").named_region, draft("隆丰软件", HEFEI).named_region) == (HEFEI, "")
+    assert draft("隆丰软件", HEFEI).region_code == HEFEI  # where the customer is: a hint among accounts of the name
 
 
 def test_a_bare_name_joins_the_one_account_of_its_name_else_the_one_in_the_customer_s_region() -> None:

@@ -12,6 +12,7 @@ weigh.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from crmkit.entropy import random_hex
@@ -211,9 +212,11 @@ class Accounts:
         return account_id
 
     def _create(self, draft: AccountDraft, *, block: str) -> str:
-        """A new account for a draft, findable by its name, sound and short form from now on."""
+        """A new account for a draft, findable by its name, sound and short form from now on; placed where
+        its name or its credit code says, else nowhere yet (a bare name says nothing of the firm's place)."""
         account_id = new_account_id()
         sound, trade = draft.sound, draft.trade
+        draft = replace(draft, region_code=draft.named_region or registered_region(draft.credit_code))
         self._of_name.setdefault(draft.name_key, []).append((account_id, draft.region_code))
         if sound:
             self._of_sound.setdefault(sound, []).append((account_id, draft.name_key, draft.region_code))

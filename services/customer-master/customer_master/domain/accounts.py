@@ -2,9 +2,12 @@
 account of its name that a company without its own block joins.
 
 Two customers share an account when their companies have one normalised key (region, core,
-branch: see :mod:`customer_master.domain.companies`) in one region. A bracketed qualifier
-naming a region is part of the key, so '腾讯(深圳)' and '腾讯(北京)' are two accounts; a name
-without a region takes the customer's region.
+branch: see :mod:`customer_master.domain.companies`). A bracketed qualifier naming a region is
+part of the key, so '腾讯(深圳)' and '腾讯(北京)' are two accounts. A name without a region is a
+block of its own whatever the customer's region (where a person lives is not where the firm is
+registered: staff type the bare name from every city); the customer's region only helps pick among
+several accounts of the name, and an account founded by a bare name has no region until a name
+with one joins it.
 
 A company whose block has no account yet joins an account of the same name (core and branch)
 where that can only be one organisation (:func:`one_account_of_name`), as the batch engine's
@@ -40,6 +43,7 @@ class AccountDraft:
     block: str
     name: str
     region_code: str
+    """The name's region, else where the person typing it is (a hint among several accounts of the name)."""
     credit_code: str = ""
     name_key: str = ""
     named_region: str = ""
@@ -67,7 +71,7 @@ def account_draft(*, company: str, region_code: str, credit_code: str = "") -> A
         return None
     region = name.region_code or region_code
     return AccountDraft(
-        block=f"{replace(name, region_code=region).key}#{region}",  # the name's region, else the customer's
+        block=f"{name.key}#{name.region_code}",  # the name's own region only
         name=name.text,
         region_code=region,
         credit_code=normalise_credit_code(credit_code) if credit_code else "",
