@@ -53,7 +53,6 @@ _MERGE_COLUMNS = (
     "unmerged_at",
     "unmerge_reason",
 )
-_LEARNT = ("credit_code", "region_code")
 _UNDONE = (
     "SELECT id FROM account_merges WHERE unmerged_at IS NOT NULL"
     " AND ((survivor_id = ? AND absorbed_id = ?) OR (survivor_id = ? AND absorbed_id = ?))"
@@ -89,13 +88,15 @@ def join_accounts(*, sql: RawSql, outbox: Outbox, ties: Sequence[Tie], now: date
         if len(live) != 2 or "" in live or (*live, *spellings) in weighed:
             continue  # one account already, one unknown, or weighed already in this batch
         weighed.add((*live, *spellings))
-        older, newer = sorted((_Account(*row) for row in sql.rows_in(_ACCOUNTS, live)), key=lambda a: (a.created, a.id))
-        if not _may_be_one(older, newer) or _undone(sql, older.id, newer.id):
-            continue  # registered apart, or a person undid their merge: never again automatically
+        if missing := [account for account in live if account not in found]:  # survivors of earlier merges
+            found.update((row[0], _Account(*row)) for row in sql.rows_in(_ACCOUNTS, missing))
+        older, newer = sorted((found[account] for account in live), key=lambda a: (a.created, a.id))
+        if not _may_be_one(older, newer):
+            continue  # registered apart
         names = ((older.name, older.region), (newer.name, newer.region))
         match = max((account_match(*pair) for pair in (names, tie.spellings) if pair), key=lambda m: m.score)
-        if match.decision == "auto_merge":
-            merge_ids.append(_merge(sql, outbox, older.id, newer.id, tie, match, now=now))
+        if match.decision == "auto_merge" and not _undone(sql, older.id, newer.id):  # a person said two: never again
+            merge_ids.append(_merge(sql, outbox, older, newer, tie, match, now=now))
     return merge_ids
 
 
@@ -129,13 +130,15 @@ def _may_be_one(a: _Account, b: _Account) -> bool:
     return not a.region or not b.region or region_compatible(a.region, b.region)
 
 
-def _merge(sql: RawSql, outbox: Outbox, survivor: str, absorbed: str, tie: Tie, match: Match, *, now: datetime) -> str:
-    """Point the absorbed account and its customers at the survivor; record and announce it."""
+def _merge(
+    sql: RawSql, outbox: Outbox, kept: _Account, gone: _Account, tie: Tie, match: Match, *, now: datetime
+) -> str:
+    """Point the absorbed account (``gone``) and its customers at the survivor; record and announce it."""
     merge_id = f"amg_{uuid.uuid4().hex[:24]}"
+    survivor, absorbed = kept.id, gone.id
     repointed = sorted(str(row[0]) for row in sql.rows("SELECT id FROM accounts WHERE merged_into = ?", absorbed))
-    (kept,) = sql.rows(f"SELECT {', '.join(_LEARNT)} FROM accounts WHERE id = ?", survivor)
-    (given,) = sql.rows(f"SELECT {', '.join(_LEARNT)} FROM accounts WHERE id = ?", absorbed)
-    learned = {column: str(new) for column, old, new in zip(_LEARNT, kept, given, strict=True) if not old and new}
+    pairs = (("credit_code", kept.credit_code, gone.credit_code), ("region_code", kept.region, gone.region))
+    learned = {column: new for column, old, new in pairs if not old and new}
     sql.execute("UPDATE accounts SET merged_into = ? WHERE id = ? OR merged_into = ?", survivor, absorbed, absorbed)
     for column, value in learned.items():  # the survivor learns what only the absorbed one knew
         sql.execute(f"UPDATE accounts SET {column} = ? WHERE id = ?", value, survivor)

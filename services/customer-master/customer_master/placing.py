@@ -32,8 +32,8 @@ from customer_master.domain.regions import region_compatible
 from customer_master.domain.resolution import CustomerRecord, Observation, Outcome
 from customer_master.models import AccountRow, Base
 
-ACCOUNTS = Base.metadata.tables[AccountRow.__tablename__]
-ACCOUNT_COLUMNS = (
+_ACCOUNTS = Base.metadata.tables[AccountRow.__tablename__]
+_ACCOUNT_COLUMNS = (
     "id",
     "block",
     "name_key",
@@ -45,8 +45,14 @@ ACCOUNT_COLUMNS = (
     "merged_into",
     "created_at",
 )
-# An account merged into another answers with that one (merges keep one hop: see account_merging).
-_LIVE = "CASE WHEN merged_into = '' THEN id ELSE merged_into END"
+
+
+def _live_id(table: str = "") -> str:
+    """An account's id, or the one it was merged into (merges keep one hop: see account_merging)."""
+    return f"CASE WHEN {table}merged_into = '' THEN {table}id ELSE {table}merged_into END"
+
+
+_LIVE = _live_id()
 _ACCOUNTS_BY_BLOCK = f"SELECT block, {_LIVE} FROM accounts WHERE block IN ({{}})"
 _ACCOUNTS_BY_NAME = f"SELECT {_LIVE}, name_key, region_code FROM accounts WHERE name_key IN ({{}})"
 _ACCOUNTS_BY_SOUND = f"SELECT {_LIVE}, sound, name_key, region_code FROM accounts WHERE sound IN ({{}})"
@@ -54,7 +60,7 @@ _ACCOUNTS_BY_TRADE = f"SELECT {_LIVE}, trade, name_key, region_code FROM account
 _ACCOUNTS_BY_CODE = f"SELECT credit_code, {_LIVE} FROM accounts WHERE credit_code != '' AND credit_code IN ({{}})"
 _CODES_AND_REGIONS = "SELECT id, credit_code, region_code FROM accounts WHERE id IN ({})"
 _VOTES = (
-    "SELECT s.customer_id, CASE WHEN a.merged_into = '' THEN a.id ELSE a.merged_into END, COUNT(*)"
+    f"SELECT s.customer_id, {_live_id('a.')}, COUNT(*)"
     " FROM source_records s JOIN accounts a ON a.id = s.account_id WHERE s.customer_id IN ({}) GROUP BY 1, 2"
 )
 
@@ -119,6 +125,12 @@ class Accounts:
         self.created: list[tuple[object, ...]] = []
         self.placed: dict[str, str] = {}
         """Region-less accounts that a name with a region joined: account id → that region."""
+
+    def write(self, sql: RawSql) -> None:
+        """Insert the accounts created, and write the regions and credit codes existing ones learnt."""
+        sql.insert(_ACCOUNTS, _ACCOUNT_COLUMNS, self.created)
+        sql.update(_ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(self.placed.items())])
+        sql.update(_ACCOUNTS, ("credit_code",), [(code, account) for account, code in sorted(self.coded.items())])
 
     def ties(
         self, customer: CustomerRecord, *, previous: str, named: AccountDraft | None, vote: str

@@ -33,7 +33,7 @@ from customer_master.domain.resolution import (
     SourceMeta,
 )
 from customer_master.models import Base, Customer, IdentityKeyRow, LeadRow, SourceRecordRow
-from customer_master.placing import ACCOUNT_COLUMNS, ACCOUNTS, Accounts, Placing, merged_tie, recount
+from customer_master.placing import Accounts, Placing, merged_tie, recount
 
 _ID_NAMESPACE = uuid.UUID("6f1c1d3e-9a43-4f57-8d0e-8d6b0c2f7a10")
 
@@ -217,10 +217,8 @@ def _write(
     *,
     now: datetime,
 ) -> None:
-    """Insert new customers and accounts, place region-less accounts, update changed customers, bind new keys."""
-    sql.insert(ACCOUNTS, ACCOUNT_COLUMNS, accounts.created)
-    sql.update(ACCOUNTS, ("region_code",), [(region, account) for account, region in sorted(accounts.placed.items())])
-    sql.update(ACCOUNTS, ("credit_code",), [(code, account) for account, code in sorted(accounts.coded.items())])
+    """Write new and changed accounts, insert new customers, update changed ones, bind new keys."""
+    accounts.write(sql)
     sql.insert(_CUSTOMERS, RECORD_FIELDS, [_values(c, RECORD_FIELDS) for c in resolver.created.values()])
     _update_customers(sql, resolver.changed.values(), stored)
     sql.insert(
