@@ -210,6 +210,13 @@ def test_a_qualifier_naming_another_region_is_another_entity() -> None:
     assert normalise_company("北京第六人民医院").key != normalise_company("上海第六人民医院").key
 
 
+def test_a_region_in_brackets_is_told_from_a_leading_one() -> None:
+    assert normalise_company("华为技术（上海）有限公司").bracketed
+    assert normalise_company("华为技术 (上海市) 有限公司杭州分公司").bracketed
+    assert not normalise_company("上海华为技术有限公司").bracketed
+    assert not normalise_company("华为技术(集团)有限公司").bracketed  # noise, not a region
+
+
 @pytest.mark.parametrize(
     ("raw", "branch"),
     [

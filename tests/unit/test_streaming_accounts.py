@@ -61,6 +61,13 @@ def test_a_named_region_joins_a_compatible_account_or_the_only_one_without_a_reg
     assert one_account_of_name(draft("合肥隆丰软件"), [("a", HEFEI), ("c", ANHUI)]) is None  # two could be meant
 
 
+def test_a_subsidiary_named_with_its_region_in_brackets_never_joins_a_region_less_account() -> None:
+    group = [("g", "")]  # founded by the bare name '隆丰软件股份有限公司'
+    assert one_account_of_name(draft("隆丰软件(合肥)有限公司"), group) is None  # the group's Hefei subsidiary
+    assert one_account_of_name(draft("合肥隆丰软件有限公司"), group) == "g"  # the bare name's city dropped
+    assert one_account_of_name(draft("隆丰软件(合肥)有限公司"), [("g", ""), ("h", HEFEI)]) == "h"
+
+
 def test_a_new_name_joins_the_one_account_that_sounds_like_it() -> None:
     hefei = [("a", draft("隆丰软件").name_key, HEFEI)]
     assert draft("Longfeng Software Co., Ltd.").sound == draft("隆丰软件").sound == draft("longfeng ruanjian").sound
@@ -114,6 +121,17 @@ def test_a_region_less_account_learns_its_place_so_a_sibling_elsewhere_stays_apa
     with master_db.engine.connect() as connection:
         regions = {row[0]: row[1] for row in connection.execute(text("SELECT id, region_code FROM accounts"))}
     assert regions == {bare: HEFEI, sibling: BEIJING}
+
+
+def test_a_group_and_its_subsidiary_stay_two_accounts(master_db: Database) -> None:
+    group = account_of(master_db, "g1", name="王芳", phone="13911110001", company="龙航餐饮股份有限公司", region="济南")
+    shenzhen = account_of(master_db, "g2", name="陈静", phone="13911110002", company="龙航餐饮（深圳）有限公司")
+    assert shenzhen != group
+    again = account_of(master_db, "g3", name="刘洋", phone="13911110003", company="龙航餐饮(深圳)", region="深圳")
+    assert again == shenzhen
+    with master_db.engine.connect() as connection:
+        regions = {row[0]: row[1] for row in connection.execute(text("SELECT id, region_code FROM accounts"))}
+    assert regions == {group: "", shenzhen: "440300"}  # the group is not placed by its subsidiary
 
 
 def submit(master_db: Database, event_id: str, *, name: str, phone: str, company: str, region: str = "") -> Outbox:

@@ -12,10 +12,15 @@ with one joins it.
 A company whose block has no account yet joins an account of the same name (core and branch)
 where that can only be one organisation (:func:`one_account_of_name`), as the batch engine's
 ``join_regions`` does: a name without a region joins the one region it is found in, and a name
-with a region joins the one account of that name in a region that can be the same place. A name
-no account has yet joins the one account whose name sounds the same (:func:`one_account_of_sound`),
-as the batch engine's ``join_sounds`` does: a homophone typo ('珑丰' ~ '隆丰'), a pinyin or English
-rendering of a Han name ('Longfeng Software' ~ '隆丰软件').
+with a region joins the one account of that name in a region that can be the same place. A region
+in brackets after the trade name ('龙航餐饮(深圳)有限公司') is how a group names its subsidiary in a
+city, so such a name never joins a region-less account of its name: that one is the group's own
+bare name ('龙航餐饮股份有限公司'), whereas a leading city ('深圳龙航餐饮') is a firm's own place,
+which its staff drop ('龙航餐饮').
+
+A name no account has yet joins the one account whose name sounds the same
+(:func:`one_account_of_sound`), as the batch engine's ``join_sounds`` does: a homophone typo
+('珑丰' ~ '隆丰'), a pinyin or English rendering of a Han name ('Longfeng Software' ~ '隆丰软件').
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class AccountDraft:
     named_region: str = ""
     core: str = ""
     branch: str = ""
+    bracketed: bool = False
+    """Whether the name's region stands in brackets after the trade name (see :class:`CompanyName`)."""
 
     @property
     def trade(self) -> str:
@@ -79,6 +86,7 @@ def account_draft(*, company: str, region_code: str, credit_code: str = "") -> A
         named_region=name.region_code,
         core=name.core,
         branch=name.branch,
+        bracketed=name.bracketed,
     )
 
 
@@ -99,14 +107,14 @@ def one_account_of_name(draft: AccountDraft, accounts: Sequence[tuple[str, str]]
 
     A name with a region joins the one account of the name in a compatible region (a province and
     its city are compatible), or, when there is no other, the one account of the name that has no
-    region yet. A bare name joins the one account of its name, or else the one in a region
-    compatible with the customer's.
+    region yet, unless its region is in brackets (a subsidiary, never its group). A bare name joins
+    the one account of its name, or else the one in a region compatible with the customer's.
     """
     if draft.named_region:
         fits = [account for account, region in accounts if region and region_compatible(region, draft.named_region)]
         if len(fits) == 1:
             return fits[0]
-        if not fits and len(accounts) == 1 and not accounts[0][1]:
+        if not fits and len(accounts) == 1 and not accounts[0][1] and not draft.bracketed:
             return accounts[0][0]
         return None
     if len(accounts) == 1:

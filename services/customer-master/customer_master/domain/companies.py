@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from customer_master.domain.regions import INDEX, NAMES, PROVINCES, region_name, region_prefix
 from customer_master.domain.text import is_han, simplify
@@ -145,6 +145,9 @@ class CompanyName:
     region_code: str = ""
     branch: str = ""
     legal_form: str = ""
+    bracketed: bool = field(default=False, compare=False)
+    """Whether the region stands in brackets after the trade name ('某某科技(上海)'), as a group's subsidiary's does
+    (how the name is written, not which entity it names: equal names compare equal either way)."""
 
     @property
     def key(self) -> str:
@@ -224,6 +227,7 @@ def normalise_company(raw: str) -> CompanyName:
     text = text.replace("( ", "(").replace(" )", ")")
     legal_form = ""
     region_code = ""
+    bracketed_code = ""
     branch = ""
     # Bracketed qualifiers: a region, a legal form, a branch, or noise such as '(集团)'.
     for qualifier in _BRACKET_RE.findall(text):
@@ -231,6 +235,7 @@ def normalise_company(raw: str) -> CompanyName:
         code = _region_of(inner)
         if code:
             region_code = region_code or code
+            bracketed_code = region_code
         elif any(inner.endswith(word) for word in _BRANCH_WORDS):
             branch = branch or _branch_key(_NOISE.sub("", inner))
         elif inner in ("有限合伙", "普通合伙"):
@@ -255,7 +260,8 @@ def normalise_company(raw: str) -> CompanyName:
             text, region_code = " ".join(words[1:]), _finer(region_code, code)
     if not any(ch.isalnum() for ch in text):  # only brackets or punctuation left: no name at all
         text = ""
-    return CompanyName(core=text, region_code=region_code, branch=branch, legal_form=legal_form)
+    bracketed = bool(region_code) and region_code == bracketed_code
+    return CompanyName(core=text, region_code=region_code, branch=branch, legal_form=legal_form, bracketed=bracketed)
 
 
 def _finer(a: str, b: str) -> str:
