@@ -19,7 +19,11 @@ Two phases:
 * **paced**: an open-loop schedule of ``--rate`` touchpoints/s; the loop takes every
   touchpoint that has arrived (up to ``--batch``), applies them and commits. A touchpoint's
   latency is commit time minus its scheduled arrival, so queueing behind a slow batch
-  counts. Prints achieved rate and p50/p99/max.
+  counts. Prints achieved rate and p50/p99/max, and how busy the process was and its CPU
+  per touchpoint (a p99 far above p50 with the process near 100% busy is queueing).
+
+Before the phases it prints an interpreter-speed gauge (a plain Python loop), so that figures
+from a slower VM can be told from slower code.
 
 The broker's own hop (produce → fetch, relay → topic) is measured by ``bench/pipeline.py``.
 """
@@ -286,6 +290,8 @@ def paced(db: Database, events: Sequence[CloudEvent], *, rate: float, batch: int
     applier = _applier(db)
     latencies: list[float] = []
     sizes: list[int] = []
+    busy = 0.0
+    cpu = time.process_time()
     began = time.perf_counter()
     taken = 0
     while taken < len(events):
@@ -298,10 +304,12 @@ def paced(db: Database, events: Sequence[CloudEvent], *, rate: float, batch: int
         result = applier.apply(events[taken:end])
         assert result.error is None, result.error
         done = time.perf_counter()
+        busy += done - now
         latencies.extend(done - (began + n / rate) for n in range(taken, end))
         sizes.append(end - taken)
         taken = end
     wall = time.perf_counter() - began
+    cpu = time.process_time() - cpu
     ordered = sorted(latencies[int(warmup_s * rate) :])
     p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
     whole = sorted(latencies)[int(len(latencies) * 0.99)]
@@ -312,6 +320,22 @@ def paced(db: Database, events: Sequence[CloudEvent], *, rate: float, batch: int
         f"max {ordered[-1] * 1000:.1f} ms (whole run p99 {whole * 1000:.1f} ms); "
         f"batches {len(sizes):,}, mean size {statistics.fmean(sizes):.1f}"
     )
+    print(
+        f"  busy {busy / wall:.0%} of the run, {cpu / len(events) * 1e6:.0f} µs CPU per touchpoint "
+        "(near 100%, the tail is queueing behind a saturated process)"
+    )
+
+
+def interpreter_speed() -> float:
+    """Seconds for a 10,000,000-step Python loop, the best of three: a gauge of the machine's speed at the time
+    of the run, to tell a slower VM from slower code when figures from different days are compared."""
+    best = float("inf")
+    for _ in range(3):
+        began, total = time.perf_counter(), 0
+        for step in range(10_000_000):
+            total += step
+        best = min(best, time.perf_counter() - began)
+    return best
 
 
 def main() -> None:
@@ -337,6 +361,7 @@ def main() -> None:
         build_master(partial, args.master, args.world)
         partial.rename(cached)
     print(f"master: {args.master:,} customers, {args.world} world ({cached})")
+    print(f"interpreter speed: a 10,000,000-step loop in {interpreter_speed():.2f} s (best of three)")
     load_pinyin_tables()  # as the service does at start
     tune_interpreter(Settings())  # the service's GIL interval and collector thresholds, as its runner sets them
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
