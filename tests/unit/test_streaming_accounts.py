@@ -319,3 +319,17 @@ def test_a_bare_name_with_a_credit_code_is_placed_where_the_code_was_registered(
         master_db, "j2", name="陈静", phone="13911110002", company="龙航餐饮管理", code=JINAN_CODE, region="深圳"
     )
     assert coded == jinan  # she lives in Shenzhen; the firm is registered in Jinan
+
+
+def test_a_group_placed_by_its_credit_code_never_takes_its_subsidiary_elsewhere(master_db: Database) -> None:
+    group = account_of(master_db, "t1", name="王芳", phone="13911110001", company="天安贸易股份有限公司")
+    coded = imported(
+        master_db, "t2", name="陈静", phone="13911110002", company="天安贸易", code=BEIJING_CODE, region=""
+    )
+    assert coded == group  # the group's bare name, stated with its code: registered in Beijing, placed nowhere by name
+    xiamen = account_of(master_db, "t3", name="刘洋", phone="13911110003", company="天安贸易（厦门）有限公司")
+    assert xiamen != group
+    events = submit(master_db, "t4", name="刘洋", phone="13911110003", company="天安贸易", region="厦门")
+    assert not [row for row in events.rows if row.type == "crm.customer.account_merged"]  # her dropped city ties
+    with master_db.engine.connect() as connection:  # the two, but Beijing and Xiamen cannot be one place
+        assert not connection.execute(text("SELECT id FROM accounts WHERE merged_into != ''")).all()

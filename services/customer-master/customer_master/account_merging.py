@@ -7,7 +7,8 @@ customer's records name both (or two customers naming them are merged), and it i
 batch engine's ``join_within`` weighs it: the two spellings are scored as accounts of one
 customer (:func:`~customer_master.domain.matching.score`, ``same_customer``) and joined only
 above the auto-merge threshold, never across two credit codes or two regions that cannot be one
-place (branches and subsidiaries stay apart).
+place (branches and subsidiaries stay apart; an account whose name says nowhere is where its credit
+code was registered).
 
 The older account survives. The absorbed one keeps its row with ``merged_into`` (every lookup that
 finds it answers with the survivor), its live customers move with a ``crm.customer.updated`` each,
@@ -30,6 +31,7 @@ from crmkit.rawsql import RawSql
 from sqlalchemy import Connection
 
 from customer_master import merging
+from customer_master.domain.credit_codes import registered_region
 from customer_master.domain.dedupe import account_flat
 from customer_master.domain.matching import Match, prepare_flat, score, unflatten
 from customer_master.domain.regions import region_compatible
@@ -124,10 +126,12 @@ def _live(accounts: dict[str, _Account], account_id: str) -> str:
 
 
 def _may_be_one(a: _Account, b: _Account) -> bool:
-    """Two accounts that no credit code or region keeps apart."""
+    """Two accounts that no credit code or region keeps apart; an account its name placed nowhere is where its
+    credit code was registered (a group's bare name stated with its code is not its subsidiary elsewhere)."""
     if a.credit_code and b.credit_code and a.credit_code != b.credit_code:
         return False
-    return not a.region or not b.region or region_compatible(a.region, b.region)
+    here, there = (account.region or registered_region(account.credit_code) for account in (a, b))
+    return not here or not there or region_compatible(here, there)
 
 
 def _merge(
