@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from crm_cli.stack import free_port, topic_partitions
 
 
@@ -91,6 +91,35 @@ def high_watermarks(broker: str, topic: str) -> dict[int, int]:
         return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions)}
     finally:
         consumer.close()
+
+
+END_MARKER_KEY = b"test-end-marker"
+"""The key of the records :func:`append_end_markers` writes (readers skip them)."""
+
+
+def append_end_markers(broker: str, topic: str) -> dict[int, int]:
+    """Append one marker record to each partition of ``topic``; returns partition → the marker's offset.
+
+    A reader that reads up to its own marker does not rely on the high watermark, which Tansu
+    reports as the last batch's *first* offset + 1 and can leave a batch stored out of turn
+    (two producers racing) out of sight until the next write.
+    """
+    producer = Producer({"bootstrap.servers": broker, "acks": "all"})
+    offsets: dict[int, int] = {}
+
+    def delivered(error: KafkaError | None, message: Message) -> None:
+        assert error is None, f"end marker not written: {error}"
+        offsets[message.partition() or 0] = message.offset() or 0
+
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"m-{uuid.uuid4()}"})
+    try:
+        partitions = topic_partitions(consumer, topic)
+    finally:
+        consumer.close()
+    for partition in range(partitions):
+        producer.produce(topic, key=END_MARKER_KEY, value=b"", partition=partition, on_delivery=delivered)
+    assert producer.flush(30) == 0 and len(offsets) == partitions, "end markers not acknowledged"
+    return offsets
 
 
 def start_group_at(broker: str, group: str, topic: str, offsets: dict[int, int]) -> None:

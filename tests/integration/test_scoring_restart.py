@@ -49,7 +49,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from crm.events.scoring.v1.scoring_pb2 import ScoreChanged
 from crm_cli.stack import create_topics, running_broker
 from crmkit.cloudevents import PROTOBUF, encode_data, encode_headers, new_event_id
-from service_process import ServiceProcess, high_watermarks, wait_until
+from service_process import END_MARKER_KEY, ServiceProcess, append_end_markers, high_watermarks, wait_until
 from sqlalchemy import Engine, create_engine, text
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -167,25 +167,27 @@ def skipped_as_duplicates(service: ServiceProcess) -> int:
 
 
 def last_changes(broker: str, start: dict[int, int], prefix: str) -> dict[str, ScoreChanged]:
-    """Our customers' latest ``score_changed`` on the scoring topic, from ``start`` to its current end."""
-    end = high_watermarks(broker, OUT_TOPIC)
+    """Our customers' latest ``score_changed`` on the scoring topic, from ``start`` to end markers appended now."""
+    markers = append_end_markers(broker, OUT_TOPIC)
     consumer = Consumer({"bootstrap.servers": broker, "group.id": f"r-{uuid.uuid4()}", "enable.auto.commit": False})
     consumer.assign([TopicPartition(OUT_TOPIC, p, offset) for p, offset in start.items()])
     position = dict(start)
     last: dict[str, ScoreChanged] = {}
     deadline = time.monotonic() + 30
     try:
-        while any(position[p] < end[p] for p in end) and time.monotonic() < deadline:
+        while any(position[p] <= markers[p] for p in markers) and time.monotonic() < deadline:
             for message in consumer.consume(500, 0.2):
                 if message.error():
                     continue
                 position[message.partition() or 0] = (message.offset() or 0) + 1
+                if message.key() == END_MARKER_KEY:
+                    continue
                 change = ScoreChanged.FromString(message.value() or b"")
                 if change.customer_id.startswith(prefix):
                     last[change.customer_id] = change  # one customer's changes are on one partition, in order
     finally:
         consumer.close()
-    assert all(position[p] >= end[p] for p in end), "could not read the scoring topic to its end"
+    assert all(position[p] > markers[p] for p in markers), "could not read the scoring topic to its end"
     return last
 
 

@@ -27,6 +27,7 @@ from crmkit.breaker import FailureBreaker
 from crmkit.cloudevents import CloudEvent, decode
 from crmkit.db import Database
 from crmkit.errors import PoisonMessage
+from crmkit.gaps import GapGuard, poll_contiguous
 from crmkit.handlers import Subscription
 from crmkit.settings import ServiceSettings
 
@@ -84,6 +85,7 @@ class ConsumerRuntime:
         )
         self._stopping = asyncio.Event()
         self._committed: dict[TopicPartition, int] = {}
+        self._gaps = GapGuard(rereads=settings.consumer_gap_rereads, service=settings.service_name)
         self._last_commit_attempt = 0.0
         self.progress = Progress()
 
@@ -151,9 +153,8 @@ class ConsumerRuntime:
     # --- steps -----------------------------------------------------------------------
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> list[Record]:
-        """Up to a batch of records, grouped by partition in offset order."""
-        batches = await consumer.getmany(timeout_ms=200, max_records=self._settings.consumer_batch_size)
-        return [record for records in batches.values() for record in records]
+        """Up to a batch of records, grouped by partition in offset order, none past an unread gap."""
+        return await poll_contiguous(consumer, self._gaps, max_records=self._settings.consumer_batch_size)
 
     def _decode(self, record: Record) -> CloudEvent | PoisonMessage:
         try:

@@ -14,6 +14,11 @@ HANDLER_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 CONSUMER_LAG = Gauge("crm_consumer_lag", "High watermark minus committed offset", ["service", "topic", "partition"])
+OFFSET_GAPS = Counter(
+    "crm_consumer_offset_gaps",
+    "Fetches that skipped offsets: read again, or accepted after the last re-read",
+    ["service", "outcome"],
+)
 LAST_COMMIT = Gauge("crm_consumer_last_commit_timestamp_seconds", "When offsets were last committed", ["service"])
 BREAKER_OPEN = Gauge("crm_breaker_open", "1 while the failure breaker has halted the consumer", ["service"])
 OUTBOX_PENDING = Gauge("crm_outbox_pending", "Outbox rows fetched but not yet published", ["service"])

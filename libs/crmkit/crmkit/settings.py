@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     # costs it 1-2.6 ms of CPU: 20 ms gives ~9 ms delivery but saturates 2 cores at 500
     # touchpoints/s; 50 ms gives ~20 ms delivery and the best end-to-end p99 measured there.
     consumer_fetch_max_wait_ms: int = 50
+    # A fetch that skips offsets is read again this often before the gap is accepted (crmkit.gaps:
+    # on Tansu a fetch racing a producer can skip a batch still being stored; 0 turns this off).
+    consumer_gap_rereads: int = 3
     # Offsets of handled events are committed at most this often (each commit is a broker request).
     consumer_commit_interval_ms: int = 250
     # The event loop (fetching, heartbeats) and the applier and relay threads share the GIL;
