@@ -39,6 +39,13 @@ class GapGuard:
         fetch of a partition and redeliveries (offsets behind the expected one) always pass.
         """
         expected = self._next.get(tp)
+        if not offsets:
+            return 0, None
+        if offsets[-1] - offsets[0] == len(offsets) - 1 and (expected is None or offsets[0] <= expected):
+            self._next[tp] = offsets[-1] + 1  # one unbroken run from where we are: the usual fetch
+            if tp in self._tries and offsets[-1] >= self._tries[tp][0]:
+                del self._tries[tp]
+            return len(offsets), None
         for index, offset in enumerate(offsets):
             if expected is not None and offset > expected:
                 gap_start, tries = self._tries.get(tp, (expected, 0))
