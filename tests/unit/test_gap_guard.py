@@ -50,6 +50,13 @@ def test_redelivery_is_not_a_gap() -> None:
     assert guard.admit(TP, [8]) == (1, None)
 
 
+def test_a_partition_given_back_after_a_rebalance_starts_afresh() -> None:
+    guard = GapGuard(rereads=3)
+    guard.admit(TP, range(0, 10))
+    guard.retain(set())  # revoked; another member handles 10..49 and commits
+    assert guard.admit(TP, [50, 51]) == (2, None)
+
+
 def test_zero_rereads_turns_the_guard_off() -> None:
     guard = GapGuard(rereads=0)
     guard.admit(TP, range(0, 10))

@@ -73,6 +73,12 @@ class GapGuard:
             self._next[tp] = expected
         return len(offsets), None
 
+    def retain(self, assigned: set[TopicPartition]) -> None:
+        """Forget partitions no longer assigned: another member may move them on before they come back."""
+        for tp in [tp for tp in self._next if tp not in assigned]:
+            del self._next[tp]
+            self._tries.pop(tp, None)
+
     def tries(self, tp: TopicPartition) -> int:
         """How often the current gap on ``tp`` has been read again (0 when there is none)."""
         return self._tries.get(tp, (0, 0))[1]
@@ -87,6 +93,7 @@ async def poll_contiguous(
     of this poll; the next poll reads it again (after a short pause that grows with each try).
     """
     batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+    guard.retain(consumer.assignment())
     records: list[ConsumerRecord[bytes, bytes]] = []
     pause = 0.0
     for tp, part in batches.items():
