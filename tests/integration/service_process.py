@@ -100,9 +100,8 @@ END_MARKER_KEY = b"test-end-marker"
 def append_end_markers(broker: str, topic: str) -> dict[int, int]:
     """Append one marker record to each partition of ``topic``; returns partition → the marker's offset.
 
-    A reader that reads up to its own marker does not rely on the high watermark, which Tansu
-    reports as the last batch's *first* offset + 1 and can leave a batch stored out of turn
-    (two producers racing) out of sight until the next write.
+    A reader that reads up to its own marker does not rely on the end offset the broker reports,
+    which Tansu gives as the last batch's *first* offset + 1.
     """
     producer = Producer({"bootstrap.servers": broker, "acks": "all"})
     offsets: dict[int, int] = {}

@@ -38,9 +38,9 @@ class GapGuard:
         already been read again ``rereads`` times: then it is accepted (and logged). The first
         fetch of a partition and redeliveries (offsets behind the expected one) always pass.
         """
-        expected = self._next.get(tp)
         if not offsets:
             return 0, None
+        expected = self._next.get(tp)
         if offsets[-1] - offsets[0] == len(offsets) - 1 and (expected is None or offsets[0] <= expected):
             self._next[tp] = offsets[-1] + 1  # one unbroken run from where we are: the usual fetch
             if tp in self._tries and offsets[-1] >= self._tries[tp][0]:
@@ -69,8 +69,7 @@ class GapGuard:
             elif tp in self._tries and offset >= self._tries[tp][0]:
                 self._tries.pop(tp)  # the re-read found what was missing
             expected = offset + 1
-        if expected is not None:
-            self._next[tp] = expected
+        self._next[tp] = offsets[-1] + 1
         return len(offsets), None
 
     def retain(self, assigned: set[TopicPartition]) -> None:
